@@ -1,0 +1,415 @@
+"""The daemon's heart: keep every slot busy, carry trials through their lifecycle, answer the CLI.
+
+One asyncio loop owns everything; nothing here blocks it for long (store writes are short
+fsyncs, process starts are a fork). Each state change is written through the node, so it is on
+disk before the daemon acts on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from metaopt import _paths
+from metaopt.algo import BaseAlgorithm
+from metaopt.algo import SearchHistory
+from metaopt.algo import make_algorithm
+from metaopt.errors import ControlError
+from metaopt.errors import ExperimentConflict
+from metaopt.records import Experiment
+from metaopt.records import ExperimentStatus
+from metaopt.records import Trial
+from metaopt.records import TrialStatus
+from metaopt.records import experiment_key
+from metaopt.records import objective_name
+from metaopt.records import summarize
+from metaopt.records import trial_key
+from metaopt.space import CommandTemplate
+from metaopt.space import Space
+from metaopt.space import parse_command
+from metaopt.space import trial_id
+from metaoptd import control
+from metaoptd import lifecycle
+from metaoptd import runner
+from metaoptd.node import LocalNode
+from metaoptd.scheduler import Demand
+from metaoptd.scheduler import decide
+from metaoptd.settings import Settings
+from metaoptd.slots import Slot
+
+_log = logging.getLogger("metaoptd")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+TrialKey = tuple[str, str]
+
+
+@dataclasses.dataclass
+class _Compiled:
+    """What the daemon derives once from an experiment's definition."""
+
+    template: CommandTemplate
+    space: Space
+    algo: BaseAlgorithm
+
+
+class Daemon:
+    def __init__(self, settings: Settings, node: LocalNode, slots: list[Slot]) -> None:
+        self.settings = settings
+        self.node = node
+        self.slots = slots
+        self.socket_path = _paths.socket_path(settings.data_dir)
+        self._running: dict[TrialKey, tuple[runner.TrialProcess, Slot]] = {}
+        self._compiled: dict[str, _Compiled] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._exit_when_idle = False
+
+    # ---- main loop -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._recover()
+        server = await control.serve(self.socket_path, self._handle)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        if self.settings.embedded:
+            loop.add_reader(sys.stdin.fileno(), self._on_parent_input)
+        reports = loop.create_task(self._read_reports_forever())
+        _log.info("node %s ready: %d slot(s), store %s", self.node.id, len(self.slots), self.settings.storage)
+        try:
+            while not self._stopping:
+                self._schedule()
+                if self._exit_when_idle and not self._running and not self._demands():
+                    break
+                self._wake.clear()
+                await self._wake.wait()
+        finally:
+            reports.cancel()
+            await self._interrupt(list(self._running))
+            server.close()
+            await server.wait_closed()
+            with contextlib.suppress(FileNotFoundError):
+                self.socket_path.unlink()
+        _log.info("node %s stopped", self.node.id)
+
+    def request_stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def _on_parent_input(self) -> None:
+        if not os.read(sys.stdin.fileno(), 4096):  # the `metaopt` that started us is gone
+            asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
+            self.request_stop()
+
+    async def _read_reports_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.report_interval)
+            for proc, _ in list(self._running.values()):
+                self._record_reports(proc)
+
+    # ---- scheduling ------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        used = {slot.id for _, slot in self._running.values()}
+        free = [s for s in self.slots if s.id not in used]
+        if not free:
+            return
+        for start in decide(free, self._demands()):
+            self._start_trial(start.slot, start.experiment)
+
+    def _demands(self) -> list[Demand]:
+        demands = []
+        for exp in self.node.view.experiments():
+            if exp.status != ExperimentStatus.RUNNING:
+                continue
+            trials = self.node.view.trials(exp.name)
+            capacity = len(self._requeued(exp.name))
+            if not self._compile(exp).algo.is_exhausted(self._history(exp, trials)):
+                capacity += lifecycle.new_allowed(exp, trials)
+            running = sum(1 for key in self._running if key[0] == exp.name)
+            if capacity > 0:
+                demands.append(Demand(exp.name, running, capacity, exp.created))
+        return demands
+
+    def _requeued(self, name: str) -> list[Trial]:
+        trials = lifecycle.requeued(self.node.view.trials(name))
+        return [t for t in trials if (name, t.id) not in self._running]
+
+    def _next_trial(self, exp: Experiment) -> Trial | None:
+        requeued = self._requeued(exp.name)
+        if requeued:
+            return requeued[0]
+        trials = self.node.view.trials(exp.name)
+        for params in self._compile(exp).algo.suggest(self._history(exp, trials), 1):
+            tid = trial_id(exp.name, params)
+            if self.node.view.trial(exp.name, tid) is None:
+                return Trial(tid, exp.name, params, created=time.time())
+        return None
+
+    def _history(self, exp: Experiment, trials: list[Trial]) -> SearchHistory:
+        return SearchHistory(trials, objective_name(exp, trials), exp.maximize)
+
+    def _compile(self, exp: Experiment) -> _Compiled:
+        compiled = self._compiled.get(exp.name)
+        if compiled is None:
+            template, space = parse_command(list(exp.command))
+            algo = make_algorithm(
+                exp.algo, space, seed=exp.seed, node_id=self.node.id, options=exp.algo_options
+            )
+            compiled = self._compiled[exp.name] = _Compiled(template, space, algo)
+        return compiled
+
+    # ---- one trial's life ------------------------------------------------------------------
+
+    def _start_trial(self, slot: Slot, name: str) -> None:
+        exp = self.node.view.experiment(name)
+        assert exp is not None
+        trial = self._next_trial(exp)
+        if trial is None:
+            return
+        trial = dataclasses.replace(
+            trial,
+            status=TrialStatus.RESERVED,
+            node=self.node.id,
+            attempt=trial.attempt + 1,
+            slot=slot.id,
+            gpu=slot.gpu,
+            started=time.time(),
+            ended=None,
+            pid=None,
+        )
+        self._save(trial)  # durable claim before the process exists
+        folder = self._trial_dir(trial)
+        command = self._compile(exp).template.render(trial.params)
+        try:
+            proc = runner.start((name, trial.id), folder, command, self._trial_env(exp, trial, slot, folder), exp.cwd)
+        except OSError as exc:  # the working directory is gone, the interpreter vanished...
+            self._save(dataclasses.replace(trial, status=TrialStatus.BROKEN, ended=time.time(), stderr_tail=f"cannot start: {exc}"))
+            self._check_end(name)
+            return
+        self._running[(name, trial.id)] = (proc, slot)
+        self._save(dataclasses.replace(trial, status=TrialStatus.RUNNING, pid=proc.pid))
+        proc.watch(asyncio.get_running_loop(), self._on_exit)
+        _log.info("%s: started trial %s (attempt %d) on %s", name, trial.id, trial.attempt, slot.id)
+
+    def _trial_env(self, exp: Experiment, trial: Trial, slot: Slot, folder: Path) -> dict[str, str]:
+        return {
+            **os.environ,
+            **exp.env,
+            "METAOPT_EXPERIMENT": exp.name,
+            "METAOPT_TRIAL_ID": trial.id,
+            "METAOPT_TRIAL_DIR": str(folder),
+            "CUDA_VISIBLE_DEVICES": slot.cuda_visible_devices,
+            "PYTHONUNBUFFERED": "1",  # report lines on stdout arrive as they are printed
+        }
+
+    def _trial_dir(self, trial: Trial) -> Path:
+        return self.settings.data_dir / "trials" / trial.experiment / trial.id
+
+    def _on_exit(self, proc: runner.TrialProcess) -> None:
+        self._running.pop(proc.key, None)
+        self._finish(proc)
+        self._wake.set()
+
+    def _finish(self, proc: runner.TrialProcess) -> None:
+        name, tid = proc.key
+        trial = self.node.view.trial(name, tid)
+        if trial is None:
+            return
+        outcome = proc.outcome()
+        trial = trial.with_reports(proc.read_reports())
+        self._save(
+            dataclasses.replace(
+                trial,
+                status=outcome.status,
+                ended=time.time(),
+                exit_code=outcome.exit_code,
+                signal=outcome.signal,
+                stderr_tail=outcome.stderr_tail,
+            )
+        )
+        _log.info("%s: trial %s %s", name, tid, outcome.status.label)
+        self._check_end(name)
+
+    def _record_reports(self, proc: runner.TrialProcess) -> None:
+        reports = proc.read_reports()
+        trial = self.node.view.trial(*proc.key)
+        if reports and trial is not None:
+            self._save(trial.with_reports(reports))
+
+    def _check_end(self, name: str) -> None:
+        exp = self.node.view.experiment(name)
+        if exp is None or exp.status != ExperimentStatus.RUNNING:
+            return
+        trials = self.node.view.trials(name)
+        exhausted = self._compile(exp).algo.is_exhausted(self._history(exp, trials))
+        ended = lifecycle.end_state(exp, trials, exhausted)
+        if ended is not None:
+            status, message = ended
+            self._save_experiment(dataclasses.replace(exp, status=status, message=message))
+            _log.log(logging.WARNING if status == ExperimentStatus.BROKEN else logging.INFO, "%s: %s: %s", name, status.label, message)
+
+    async def _interrupt(self, keys: list[TrialKey]) -> None:
+        """SIGTERM to each trial's session, SIGKILL after the grace period; wait for them all."""
+        procs = [self._running[k][0] for k in keys if k in self._running]
+        for proc in procs:
+            proc.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.grace_period
+        while any(not p.exited for p in procs) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for proc in procs:
+            if not proc.exited:
+                proc.signal_group(signal.SIGKILL)
+        while any(not p.exited for p in procs):
+            await asyncio.sleep(0.05)
+
+    def _recover(self) -> None:
+        """After a restart: re-adopt this node's trials still running, requeue the dead ones."""
+        for exp in self.node.view.experiments():
+            for trial in self.node.view.trials(exp.name):
+                if trial.node == self.node.id and trial.status.is_active():
+                    self._recover_trial(trial)
+            self._check_end(exp.name)
+
+    def _recover_trial(self, trial: Trial) -> None:
+        key = (trial.experiment, trial.id)
+        folder = self._trial_dir(trial)
+        proc = runner.adopt(key, folder)
+        if proc is None:
+            self._finish(runner.TrialProcess(key, folder, 0, None))
+            return
+        slot = next((s for s in self.slots if s.id == trial.slot), Slot(trial.slot or "adopted", trial.gpu))
+        self._running[key] = (proc, slot)
+        if trial.status != TrialStatus.RUNNING:
+            self._save(dataclasses.replace(trial, status=TrialStatus.RUNNING, pid=proc.pid))
+        proc.watch(asyncio.get_running_loop(), self._on_exit)
+        _log.info("%s: re-adopted running trial %s (pid %d)", trial.experiment, trial.id, proc.pid)
+
+    # ---- writes ----------------------------------------------------------------------------
+
+    def _save(self, trial: Trial) -> None:
+        self.node.write(trial_key(trial.experiment, trial.id), trial.to_json())
+
+    def _save_experiment(self, exp: Experiment) -> None:
+        self.node.write(experiment_key(exp.name), exp.to_json())
+
+    # ---- control requests ------------------------------------------------------------------
+
+    async def _handle(self, op: str, args: dict[str, Any]) -> Any:
+        handler = getattr(self, f"_op_{op}")
+        result = handler(**args)
+        if asyncio.iscoroutine(result):
+            result = await result
+        self._wake.set()
+        return result
+
+    def _op_ping(self) -> dict[str, Any]:
+        return {
+            "node": self.node.id,
+            "pid": os.getpid(),
+            "slots": [dataclasses.asdict(s) for s in self.slots],
+            "storage": self.settings.storage,
+            "data_dir": str(self.settings.data_dir),
+            "embedded": self.settings.embedded,
+        }
+
+    def _op_submit(self, experiment: dict[str, Any]) -> dict[str, Any]:
+        given = _experiment_from_request(experiment)
+        stored = self.node.view.experiment(given.name)
+        if stored is None:
+            self._compiled.pop(given.name, None)
+            self._compile(given)  # refuses a space the algorithm cannot search, before saving
+            self._save_experiment(given)
+            return {"name": given.name, "state": "created"}
+        diffs = stored.differences(given)
+        if diffs:
+            raise ExperimentConflict(
+                f"experiment {given.name!r} already exists with a different definition:\n  "
+                + "\n  ".join(diffs)
+                + "\nchoose another name with -n/--name, or keep the stored definition"
+            )
+        state = "running" if stored.status == ExperimentStatus.RUNNING else "resumed"
+        updated = dataclasses.replace(
+            stored,
+            max_trials=given.max_trials,
+            max_broken=given.max_broken,
+            env=given.env,
+            status=ExperimentStatus.RUNNING,
+            message="",
+            resumed=time.time() if state == "resumed" else stored.resumed,
+        )
+        self._save_experiment(updated)
+        self._check_end(given.name)
+        return {"name": given.name, "state": state}
+
+    def _op_status(self, name: str | None = None) -> list[dict[str, Any]]:
+        exps = [self._experiment(name)] if name else self.node.view.experiments()
+        return [summarize(e, self.node.view.trials(e.name)).to_dict() for e in exps]
+
+    def _op_trials(self, name: str) -> dict[str, Any]:
+        exp = self._experiment(name)
+        return {
+            "experiment": exp.to_json().decode(),
+            "trials": [t.to_json().decode() for t in self.node.view.trials(name)],
+        }
+
+    async def _op_stop(self, name: str) -> dict[str, Any]:
+        exp = self._experiment(name)
+        self._save_experiment(dataclasses.replace(exp, status=ExperimentStatus.STOPPED, message="stopped by the user"))
+        keys = [k for k in self._running if k[0] == name]
+        await self._interrupt(keys)
+        return {"name": name, "interrupted": len(keys)}
+
+    def _op_resume(self, name: str) -> dict[str, Any]:
+        exp = self._experiment(name)
+        if exp.status == ExperimentStatus.RUNNING:
+            return {"name": name, "state": "running"}
+        self._save_experiment(dataclasses.replace(exp, status=ExperimentStatus.RUNNING, message="", resumed=time.time()))
+        self._check_end(name)
+        return {"name": name, "state": "resumed"}
+
+    def _op_shutdown(self, when_idle: bool = False) -> dict[str, Any]:
+        if when_idle:
+            self._exit_when_idle = True
+        else:
+            self.request_stop()
+        return {"node": self.node.id}
+
+    def _experiment(self, name: str) -> Experiment:
+        exp = self.node.view.experiment(name)
+        if exp is None:
+            known = ", ".join(e.name for e in self.node.view.experiments()) or "none yet"
+            raise ControlError(f"no experiment named {name!r} (experiments: {known})")
+        return exp
+
+
+def _experiment_from_request(body: dict[str, Any]) -> Experiment:
+    """Validate a submitted definition; the space is derived here, never trusted from the client."""
+    name = str(body["name"])
+    if not _NAME.match(name):
+        raise ControlError(f"invalid experiment name {name!r}: use letters, digits, '.', '_' and '-'")
+    command = tuple(str(a) for a in body["command"])
+    _, space = parse_command(list(command))
+    return Experiment(
+        name=name,
+        command=command,
+        cwd=str(body["cwd"]),
+        space=space.to_dict(),
+        env={str(k): str(v) for k, v in body.get("env", {}).items()},
+        algo=str(body.get("algo", "random")),
+        algo_options=dict(body.get("algo_options", {})),
+        max_trials=int(body.get("max_trials", 20)),
+        objective=body.get("objective"),
+        maximize=bool(body.get("maximize", False)),
+        seed=int(body.get("seed", 0)),
+        max_broken=int(body.get("max_broken", 3)),
+        created=time.time(),
+    )

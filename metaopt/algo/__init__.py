@@ -1,0 +1,44 @@
+"""Search algorithms behind one interface: ``suggest(history, n)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from metaopt.algo._base import BaseAlgorithm
+from metaopt.algo._base import Params
+from metaopt.algo._base import SearchHistory
+from metaopt.algo._grid import GridAlgorithm
+from metaopt.algo._list import ListAlgorithm
+from metaopt.algo._list import load_configs
+from metaopt.algo._random import RandomAlgorithm
+from metaopt.errors import AlgorithmError
+from metaopt.space import Space
+
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
+    cls.name: cls for cls in (RandomAlgorithm, GridAlgorithm, ListAlgorithm)
+}
+
+
+def make_algorithm(
+    name: str, space: Space, *, seed: int = 0, node_id: str = "", options: dict[str, Any] | None = None
+) -> BaseAlgorithm:
+    """Build the algorithm called ``name``; raises AlgorithmError for an unknown one."""
+    try:
+        cls = ALGORITHMS[name]
+    except KeyError:
+        known = ", ".join(sorted(ALGORITHMS))
+        raise AlgorithmError(f"unknown algorithm {name!r}: choose one of {known}") from None
+    return cls(space, seed=seed, node_id=node_id, options=options)
+
+
+__all__ = [
+    "ALGORITHMS",
+    "BaseAlgorithm",
+    "GridAlgorithm",
+    "ListAlgorithm",
+    "Params",
+    "RandomAlgorithm",
+    "SearchHistory",
+    "load_configs",
+    "make_algorithm",
+]

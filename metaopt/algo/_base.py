@@ -1,0 +1,86 @@
+"""BaseAlgorithm: proposes the next points of a search space from the shared history."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import hashlib
+import random
+from collections.abc import Sequence
+from typing import Any
+from typing import ClassVar
+
+from metaopt.records import Trial
+from metaopt.records import TrialStatus
+from metaopt.space import Space
+from metaopt.space import params_key
+
+Params = dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchHistory:
+    """What an algorithm sees: every trial of the experiment, from every node, pending included."""
+
+    trials: Sequence[Trial]
+    objective: str | None = None
+    maximize: bool = False
+
+    def seen(self) -> set[str]:
+        """Keys of every point already proposed, whatever its status."""
+        return {params_key(t.params) for t in self.trials}
+
+    def observations(self) -> list[tuple[Params, float]]:
+        """Completed points and their objective, as a value to minimize."""
+        sign = -1.0 if self.maximize else 1.0
+        out = []
+        for trial in self.trials:
+            value = trial.objective(self.objective)
+            if trial.status == TrialStatus.COMPLETED and value is not None:
+                out.append((trial.params, sign * value))
+        return out
+
+    def pending(self) -> list[Params]:
+        """Points proposed or running on any node, not finished yet."""
+        return [t.params for t in self.trials if not t.status.is_finished()]
+
+
+class BaseAlgorithm(abc.ABC):
+    """An optimizer over one :class:`~metaopt.space.Space`.
+
+    Contract:
+
+    * ``suggest`` is a pure function of (space, seed, node id, history): no clock, no global
+      random state, no I/O. Two nodes with the same replica and different ids may propose
+      different points; the same node asked twice proposes the same ones.
+    * It returns at most ``n`` points, none of them already in the history (pending trials
+      included) nor repeated within the batch where the space is finite.
+    * It returns fewer than ``n``, possibly none, when the space has no more to give;
+      ``is_exhausted`` then says so and the experiment ends cleanly.
+    * Configuration errors (a space the algorithm cannot search) raise
+      :class:`~metaopt.errors.AlgorithmError` from ``__init__``, before anything runs.
+    """
+
+    #: the name used by ``--algo``
+    name: ClassVar[str] = ""
+
+    def __init__(
+        self, space: Space, *, seed: int = 0, node_id: str = "", options: dict[str, Any] | None = None
+    ) -> None:
+        self.space = space
+        self.seed = seed
+        self.node_id = node_id
+        self.options = dict(options or {})
+
+    @abc.abstractmethod
+    def suggest(self, history: SearchHistory, n: int = 1) -> list[Params]:
+        """Up to ``n`` new points."""
+
+    def is_exhausted(self, history: SearchHistory) -> bool:
+        """True when ``suggest`` can never propose another point."""
+        return False
+
+    def rng(self, history: SearchHistory) -> random.Random:
+        """A generator seeded by (seed, node id, history size): reproducible, no hidden state."""
+        material = f"{self.seed}\0{self.node_id}\0{len(history.trials)}".encode()
+        return random.Random(int.from_bytes(hashlib.sha256(material).digest()[:8], "big"))

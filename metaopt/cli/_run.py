@@ -1,0 +1,187 @@
+"""``metaopt [options] SCRIPT [ARGS...]``: create or resume an experiment and run it.
+
+With a metaoptd running on this data directory the experiment is submitted to it (``--follow``
+to watch). Without one, an embedded daemon runs it in the foreground and the best trial is
+printed at the end; Ctrl-C interrupts the running trials, and the same command resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from metaopt import _paths
+from metaopt.algo import load_configs
+from metaopt.algo import make_algorithm
+from metaopt.cli._common import fail
+from metaopt.cli._embedded import EmbeddedDaemon
+from metaopt.cli._follow import final_report
+from metaopt.cli._follow import follow
+from metaopt.errors import MetaoptError
+from metaopt.space import parse_command
+from metaopt.storage import BACKENDS
+
+EXIT_BROKEN = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="metaopt",
+        usage="metaopt [options] SCRIPT [ARGS...]   |   metaopt {status,top,history,stop,resume} ...",
+        description="Search hyperparameters of SCRIPT. Mark a searched flag with ~ and a prior: "
+        "--lr~'loguniform(1e-5, 1e-1)'. Other arguments are passed through unchanged.",
+    )
+    p.add_argument("-n", "--name", help="experiment name (default: the script's name)")
+    p.add_argument("--max-trials", type=int, default=20, help="completed trials to reach (default 20)")
+    p.add_argument("--algo", default="random", help="random, grid or list (default random)")
+    p.add_argument("--configs", help="with --algo list: a JSON, JSON-lines or CSV file of configurations")
+    p.add_argument("--objective", help="the metric to optimize (default: the first one reported)")
+    p.add_argument("--maximize", action="store_true", help="maximize the objective instead of minimizing")
+    p.add_argument("--seed", type=int, help="seed of the search (default: drawn once, then stored)")
+    p.add_argument("--max-broken", type=int, default=3, help="consecutive failures that stop it (default 3)")
+    p.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
+                   help="environment variable the trials get (repeatable); NAME alone copies yours")
+    p.add_argument("--parallel", type=int, help="CPU slots of the embedded daemon (default 1)")
+    p.add_argument("--trials-per-gpu", type=int, help="trials packed on each GPU by the embedded daemon")
+    p.add_argument("--storage", choices=BACKENDS, help="backend of the embedded daemon (default leveldb)")
+    p.add_argument("--follow", action="store_true", help="with a daemon running: watch until it ends")
+    p.add_argument("--data-dir", help="the node's data directory (env METAOPT_HOME)")
+    p.add_argument("command", nargs=argparse.REMAINDER, help="the script or program, then its arguments")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_usage(sys.stderr)
+        return fail("give a script to run, e.g. `metaopt train.py --lr~'loguniform(1e-5, 1e-1)'`", EXIT_USAGE)
+    try:
+        experiment = build_experiment(args)
+    except MetaoptError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    directory = _paths.data_dir(args.data_dir)
+    try:
+        return _submit_or_run(args, directory, experiment)
+    except MetaoptError as exc:
+        return fail(str(exc))
+
+
+def build_experiment(args: argparse.Namespace) -> dict[str, Any]:
+    """The definition sent to the daemon; every user error is caught here, before anything runs."""
+    command = resolve_command(args.command)
+    _, space = parse_command(command)
+    options: dict[str, Any] = {}
+    if args.configs:
+        options["configs"] = load_configs(args.configs)
+    if args.max_trials < 1 or args.max_broken < 1:
+        raise MetaoptError("--max-trials and --max-broken must be at least 1")
+    make_algorithm(args.algo, space, options=options)  # an unsearchable space fails now
+    return {
+        "name": args.name or Path(args.command[0]).stem,
+        "command": command,
+        "cwd": os.getcwd(),
+        "env": _env(args.env),
+        "algo": args.algo,
+        "algo_options": options,
+        "max_trials": args.max_trials,
+        "objective": args.objective,
+        "maximize": args.maximize,
+        "seed": args.seed if args.seed is not None else secrets.randbelow(2**31),
+        "max_broken": args.max_broken,
+    }
+
+
+def resolve_command(command: list[str]) -> list[str]:
+    """Absolute paths, so a daemon started elsewhere (by cron) runs exactly this."""
+    program, rest = command[0], command[1:]
+    if program.endswith(".py"):
+        script = Path(program)
+        if not script.is_file():
+            raise MetaoptError(f"script not found: {program} (in {os.getcwd()})")
+        return [sys.executable, str(script.resolve()), *rest]
+    if os.sep in program:
+        path = Path(program)
+        if not path.is_file() or not os.access(path, os.X_OK):
+            raise MetaoptError(f"not an executable file: {program}")
+        return [str(path.resolve()), *rest]
+    found = shutil.which(program)
+    if found is None:
+        raise MetaoptError(f"command not found: {program}")
+    return [found, *rest]
+
+
+def _env(names: list[str]) -> dict[str, str]:
+    env = {}
+    for item in names:
+        name, sep, value = item.partition("=")
+        if not sep:
+            if name not in os.environ:
+                raise MetaoptError(f"--env {name}: not set in your environment")
+            value = os.environ[name]
+        env[name] = value
+    return env
+
+
+def _submit_or_run(args: argparse.Namespace, directory: Path, experiment: dict[str, Any]) -> int:
+    from metaopt._control import Client
+
+    client = Client(_paths.socket_path(directory))
+    if client.is_alive():
+        return _submit(client, args, experiment)
+    daemon = EmbeddedDaemon(directory, _daemon_flags(args))
+    if not daemon.wait_ready():  # another daemon took the directory meanwhile
+        return _submit(client, args, experiment)
+    try:
+        result = client.call("submit", experiment=experiment)
+        _print_state(result, experiment["name"])
+        summary = follow(client, experiment["name"])
+    except KeyboardInterrupt:
+        print("\ninterrupting running trials...", file=sys.stderr, flush=True)
+        daemon.interrupt()
+        print(f"interrupted; run the same command again to resume {experiment['name']}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MetaoptError:
+        daemon.interrupt()
+        raise
+    daemon.finish()
+    print(final_report(summary))
+    return EXIT_BROKEN if summary.status == "broken" else 0
+
+
+def _submit(client: Any, args: argparse.Namespace, experiment: dict[str, Any]) -> int:
+    result = client.call("submit", experiment=experiment)
+    _print_state(result, experiment["name"])
+    if not args.follow:
+        print(f"submitted; watch it with `metaopt status {experiment['name']}`")
+        return 0
+    try:
+        summary = follow(client, experiment["name"])
+    except KeyboardInterrupt:
+        print("\nstopped watching; the experiment goes on in metaoptd", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(final_report(summary))
+    return EXIT_BROKEN if summary.status == "broken" else 0
+
+
+def _print_state(result: dict[str, Any], name: str) -> None:
+    words = {"created": "created", "resumed": "resumed", "running": "already running; following"}
+    print(f"{name}: {words.get(result['state'], result['state'])}", flush=True)
+
+
+def _daemon_flags(args: argparse.Namespace) -> list[str]:
+    flags = []
+    if args.parallel is not None:
+        flags += ["--slots", str(args.parallel)]
+    if args.trials_per_gpu is not None:
+        flags += ["--trials-per-gpu", str(args.trials_per_gpu)]
+    if args.storage is not None:
+        flags += ["--storage", args.storage]
+    return flags

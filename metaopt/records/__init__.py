@@ -1,0 +1,35 @@
+"""Experiments, trials, their statuses, their encoding and the rule that merges origins."""
+
+from metaopt.records._experiment import Experiment
+from metaopt.records._keys import experiment_key
+from metaopt.records._keys import trial_key
+from metaopt.records._keys import trials_prefix
+from metaopt.records._merge import merge_trial
+from metaopt.records._status import ExperimentStatus
+from metaopt.records._status import TrialStatus
+from metaopt.records._summary import Summary
+from metaopt.records._summary import best_trial
+from metaopt.records._summary import objective_name
+from metaopt.records._summary import ranked_trials
+from metaopt.records._summary import summarize
+from metaopt.records._trial import Metrics
+from metaopt.records._trial import Trial
+from metaopt.records._view import HistoryView
+
+__all__ = [
+    "Experiment",
+    "ExperimentStatus",
+    "HistoryView",
+    "Metrics",
+    "Summary",
+    "Trial",
+    "TrialStatus",
+    "best_trial",
+    "experiment_key",
+    "merge_trial",
+    "objective_name",
+    "ranked_trials",
+    "summarize",
+    "trial_key",
+    "trials_prefix",
+]

@@ -1,0 +1,75 @@
+"""Test helpers: a real metaoptd in a temporary data dir, and waiting on conditions."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from metaopt._control import Client
+from metaopt.errors import DaemonUnavailable
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns a truthy value; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.02)
+
+
+class DaemonProcess:
+    """A metaoptd child process on a data dir, with its control client."""
+
+    def __init__(self, data_dir: Path, *flags: str, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.client = Client(data_dir / "metaoptd.sock", timeout=30)
+        self.log = data_dir / "test-daemon.log"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "metaoptd", "--data-dir", str(data_dir),
+                 "--report-interval", "0.05", "--grace-period", "3", *flags],
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+            )
+        wait_until(self._ready, what="metaoptd to answer")
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            pytest.fail(f"metaoptd exited with {self.proc.returncode}:\n{self.log.read_text()}")
+        return self.client.is_alive()
+
+    def call(self, op: str, **args: Any) -> Any:
+        return self.client.call(op, **args)
+
+    def submit(self, script: str, *args: str, name: str = "exp", **options: Any) -> None:
+        command = [sys.executable, str(SCRIPTS / script), *args]
+        if script.endswith(".sh"):
+            command = [str(SCRIPTS / script), *args]
+        body = {"name": name, "command": command, "cwd": str(self.data_dir), "seed": 1, **options}
+        self.call("submit", experiment=body)
+
+    def summary(self, name: str = "exp") -> dict[str, Any]:
+        return self.call("status", name=name)[0]
+
+    def wait_status(self, status: str, name: str = "exp", timeout: float = 60) -> dict[str, Any]:
+        return wait_until(lambda: (s := self.summary(name))["status"] == status and s,
+                          timeout, f"{name} to be {status}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=60)
