@@ -59,11 +59,18 @@ class TinyDBStorage(BaseStorage):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock: FileLock | None = FileLock(self.path.with_name(self.path.name + ".lock"))
+        except OSError as exc:
+            raise StorageError(f"cannot open TinyDB store {self.path}: {exc}") from exc
+        try:
             # Table operations edit an in-memory copy; _flush() writes the file once per put.
             self._cache = CachingMiddleware(_AtomicJSONStorage)
             self._cache.WRITE_CACHE_SIZE = 2**62
             self._db: tinydb.TinyDB | None = tinydb.TinyDB(str(self.path), storage=self._cache)
-        except OSError as exc:
+            self._records.all()  # read now: a damaged file is reported at open
+        except (OSError, StorageError) as exc:
+            self._lock.release()
+            if isinstance(exc, StorageError):
+                raise
             raise StorageError(f"cannot open TinyDB store {self.path}: {exc}") from exc
         # Indexes over the file's documents: the table itself is a linear list.
         self._ids: dict[tuple[str, str], int] = {}

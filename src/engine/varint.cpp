@@ -34,7 +34,7 @@ VarintStatus read_varint(std::string_view& in, std::uint64_t& value) {
     if (i == kMaxVarintBytes - 1 && byte > 1) {
       return VarintStatus::overlong;
     }
-    result |= static_cast<std::uint64_t>(byte & kPayload) << (7 * i + 7);
+    result |= static_cast<std::uint64_t>(byte & kPayload) << (7 * i);
     if ((byte & kContinue) == 0) {
       if (byte == 0 && i > 0) {
         return VarintStatus::overlong;  // a zero last group: the same value fits in fewer bytes

@@ -111,7 +111,7 @@ def test_flag_spelling_is_kept() -> None:
 )
 def test_render_formats_values_safely(value: object, rendered: str) -> None:
     template, _ = parse_command(["t.py", "--x~choice(1)"])
-    assert template.render({"x": value}) == ["t.py", f"--x={rendered}"]  # type: ignore[dict-item]
+    assert template.render({"x": value}) == ["t.py", f"--x={rendered}"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from metaopt.space import ConstantPrior
 from metaopt.space import FidelityPrior
 from metaopt.space import GridPrior
 from metaopt.space import LogUniformPrior
+from metaopt.space import NormalPrior
 from metaopt.space import RandIntPrior
 from metaopt.space import UniformPrior
 from metaopt.space import parse_prior
@@ -76,7 +77,7 @@ def test_prior_bounds_are_exposed(
 
 
 def test_loguniform_samples_spread_evenly_over_decades() -> None:
-    prior = parse_prior("loguniform(1e-5, 1e-1)")
+    prior = LogUniformPrior(1e-5, 1e-1)
     rng = random.Random(7)
     decades = [0, 0, 0, 0]
     for _ in range(4000):
@@ -88,7 +89,7 @@ def test_loguniform_samples_spread_evenly_over_decades() -> None:
 
 
 def test_uniform_samples_spread_linearly() -> None:
-    prior = parse_prior("uniform(0, 10)")
+    prior = UniformPrior(0, 10)
     rng = random.Random(3)
     below_one = sum(prior.sample(rng) < 1 for _ in range(4000))
     assert 300 <= below_one <= 500
@@ -96,7 +97,7 @@ def test_uniform_samples_spread_linearly() -> None:
 
 
 def test_normal_samples_center_on_mu() -> None:
-    prior = parse_prior("normal(5, 0.5)")
+    prior = NormalPrior(5, 0.5)
     rng = random.Random(11)
     draws = [prior.sample(rng) for _ in range(4000)]
     assert abs(sum(draws) / len(draws) - 5) < 0.05

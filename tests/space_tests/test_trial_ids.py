@@ -55,7 +55,7 @@ def test_trial_id_is_a_known_constant() -> None:
 def test_trial_id_differs_for_a_different_point_or_experiment(
     experiment: str, params: dict[str, object]
 ) -> None:
-    assert trial_id(experiment, params) != trial_id("train", PARAMS)  # type: ignore[arg-type]
+    assert trial_id(experiment, params) != trial_id("train", PARAMS)
 
 
 def test_params_key_refuses_nan() -> None:
