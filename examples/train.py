@@ -37,7 +37,9 @@ def loss(w: list[float], data: list[tuple[list[float], int]], l2: float) -> floa
     return total / len(data) + l2 * sum(wi * wi for wi in w)
 
 
-def sgd_epoch(w: list[float], data: list[tuple[list[float], int]], lr: float, l2: float, rng: random.Random) -> None:
+def sgd_epoch(
+    w: list[float], data: list[tuple[list[float], int]], lr: float, l2: float, rng: random.Random
+) -> None:
     for features, label in rng.sample(data, len(data)):
         z = sum(wi * fi for wi, fi in zip(w, features, strict=True))
         p = 1 / (1 + math.exp(-max(min(z, 30), -30)))

@@ -1,4 +1,4 @@
-"""``metaopt.history(name)``: an experiment's trials, from the daemon or straight from the store."""
+"""``metaopt.history(name)``: an experiment's trials, from the daemon or from the store files."""
 
 from __future__ import annotations
 
@@ -100,7 +100,9 @@ def history(name: str, data_dir: str | os.PathLike[str] | None = None) -> Histor
         experiment = view.experiment(name)
         if experiment is None:
             known = ", ".join(e.name for e in view.experiments()) or "none"
-            raise MetaoptError(f"no experiment named {name!r} in {directory} (experiments: {known})") from None
+            raise MetaoptError(
+                f"no experiment named {name!r} in {directory} (experiments: {known})"
+            ) from None
         return History(experiment, view.trials(name))
     return History(
         Experiment.from_json(reply["experiment"]), [Trial.from_json(t) for t in reply["trials"]]

@@ -20,7 +20,9 @@ from tests.helpers import DaemonProcess
 def start_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
     started: list[DaemonProcess] = []
 
-    def start(*flags: str, data_dir: Path | None = None, env: dict[str, str] | None = None) -> DaemonProcess:
+    def start(
+        *flags: str, data_dir: Path | None = None, env: dict[str, str] | None = None
+    ) -> DaemonProcess:
         daemon = DaemonProcess(data_dir or tmp_path / "node", *flags, env=env)
         started.append(daemon)
         return daemon

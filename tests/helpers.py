@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 
 from metaopt._control import Client
-from metaopt.errors import DaemonUnavailable
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+def wait_until(
+    predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition"
+) -> Any:
     """Poll ``predicate`` until it returns a truthy value; fail the test after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -41,9 +42,21 @@ class DaemonProcess:
         data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "metaoptd", "--data-dir", str(data_dir),
-                 "--report-interval", "0.05", "--grace-period", "3", *flags],
-                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                [
+                    sys.executable,
+                    "-m",
+                    "metaoptd",
+                    "--data-dir",
+                    str(data_dir),
+                    "--report-interval",
+                    "0.05",
+                    "--grace-period",
+                    "3",
+                    *flags,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
             )
         wait_until(self._ready, what="metaoptd to answer")
 
@@ -66,8 +79,11 @@ class DaemonProcess:
         return self.call("status", name=name)[0]
 
     def wait_status(self, status: str, name: str = "exp", timeout: float = 60) -> dict[str, Any]:
-        return wait_until(lambda: (s := self.summary(name))["status"] == status and s,
-                          timeout, f"{name} to be {status}")
+        return wait_until(
+            lambda: (s := self.summary(name))["status"] == status and s,
+            timeout,
+            f"{name} to be {status}",
+        )
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
-from pathlib import Path
 
 from metaopt import _paths
 from metaopt.errors import MetaoptError
@@ -29,13 +27,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="metaoptd",
         description="The metaopt node service: runs trials on this machine's GPUs (or CPU slots).",
     )
-    parser.add_argument("--data-dir", help="store, key, trial folders and socket (env METAOPT_HOME)")
+    parser.add_argument(
+        "--data-dir", help="store, key, trial folders and socket (env METAOPT_HOME)"
+    )
     parser.add_argument("--storage", choices=BACKENDS, help="history backend (default leveldb)")
     parser.add_argument("--slots", type=int, help="CPU slots when no GPU is found (default 1)")
     parser.add_argument("--trials-per-gpu", type=int, help="trials packed on each GPU (default 1)")
-    parser.add_argument("--grace-period", type=float, help="seconds from SIGTERM to SIGKILL for trials")
-    parser.add_argument("--report-interval", type=float, help="seconds between reads of trial reports")
-    parser.add_argument("--detach", action="store_true", help="run in the background (pidfile in the data dir)")
+    parser.add_argument(
+        "--grace-period", type=float, help="seconds from SIGTERM to SIGKILL for trials"
+    )
+    parser.add_argument(
+        "--report-interval", type=float, help="seconds between reads of trial reports"
+    )
+    parser.add_argument(
+        "--detach", action="store_true", help="run in the background (pidfile in the data dir)"
+    )
     parser.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"))
     sub = parser.add_subparsers(dest="command")

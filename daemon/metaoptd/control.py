@@ -22,8 +22,7 @@ Handler = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 async def serve(path: Path, handle: Handler) -> asyncio.AbstractServer:
     """Listen on ``path`` (mode 0600, created under a 0077 umask so it is never open to others)."""
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()  # left by a daemon that was killed; the store lock proves it is gone
+    _remove_stale(path)
     old = os.umask(0o077)
     try:
         server = await asyncio.start_unix_server(
@@ -35,7 +34,15 @@ async def serve(path: Path, handle: Handler) -> asyncio.AbstractServer:
     return server
 
 
-async def _session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handle: Handler) -> None:
+def _remove_stale(path: Path) -> None:
+    """A socket left by a daemon that was killed; the data dir lock proves it is gone."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+async def _session(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handle: Handler
+) -> None:
     try:
         while line := await reader.readline():
             writer.write(_control.encode(await _answer(line, handle)))
@@ -44,7 +51,8 @@ async def _session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, h
         _log.debug("control connection dropped: %s", exc)
     finally:
         writer.close()
-        with contextlib.suppress(ConnectionError):
+        # A session still open when the daemon exits is cancelled here: that is its normal end.
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
             await writer.wait_closed()
 
 

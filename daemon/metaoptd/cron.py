@@ -22,11 +22,18 @@ def install(directory: Path, only_print: bool = False) -> int:
         print(entry)
         return 0
     if shutil.which("crontab") is None:
-        print("metaoptd: no crontab command on this machine; add this line to your scheduler:", file=sys.stderr)
+        print(
+            "metaoptd: no crontab command on this machine; add this line to your scheduler:",
+            file=sys.stderr,
+        )
         print(entry)
         return 1
     current = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=False)
-    kept = [ln for ln in current.stdout.splitlines() if not ln.endswith(MARKER)] if current.returncode == 0 else []
+    kept = (
+        [ln for ln in current.stdout.splitlines() if not ln.endswith(MARKER)]
+        if current.returncode == 0
+        else []
+    )
     new = "\n".join([*kept, entry]) + "\n"
     subprocess.run(["crontab", "-"], input=new, text=True, check=True)
     print(f"installed: {entry}")

@@ -17,7 +17,9 @@ def requeued(trials: Sequence[Trial]) -> list[Trial]:
 
 def new_allowed(experiment: Experiment, trials: Sequence[Trial]) -> int:
     """How many new points may be proposed without overshooting ``max_trials``."""
-    taken = sum(1 for t in trials if t.status == TrialStatus.COMPLETED or not t.status.is_finished())
+    taken = sum(
+        1 for t in trials if t.status == TrialStatus.COMPLETED or not t.status.is_finished()
+    )
     return max(0, experiment.max_trials - taken)
 
 

@@ -42,18 +42,24 @@ class Outcome:
 class TrialProcess:
     """One trial's supervisor, started by this daemon or re-adopted from an earlier one."""
 
-    def __init__(self, key: tuple[str, str], folder: Path, pid: int, popen: subprocess.Popen[bytes] | None) -> None:
+    def __init__(
+        self, key: tuple[str, str], folder: Path, pid: int, popen: subprocess.Popen[bytes] | None
+    ) -> None:
         self.key = key  # (experiment, trial id)
         self.folder = folder
         self.pid = pid
         self._popen = popen
         self._pidfd: int | None = None
         self.exited = False
+        self.done: asyncio.Future[None] | None = None  # resolved when the supervisor ends
         self._offsets = {METRICS_FILE: 0, STDOUT_FILE: 0}
         self._next_stdout_step = 0
 
-    def watch(self, loop: asyncio.AbstractEventLoop, on_exit: Callable[[TrialProcess], None]) -> None:
+    def watch(
+        self, loop: asyncio.AbstractEventLoop, on_exit: Callable[[TrialProcess], None]
+    ) -> None:
         """Call ``on_exit`` from the loop as soon as the supervisor ends."""
+        self.done = loop.create_future()
         try:
             self._pidfd = os.pidfd_open(self.pid)
         except ProcessLookupError:
@@ -70,6 +76,8 @@ class TrialProcess:
             self._popen.wait()  # reap our own child
         self.exited = True
         on_exit(self)
+        if self.done is not None and not self.done.done():
+            self.done.set_result(None)
 
     def signal_group(self, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -107,7 +115,7 @@ class TrialProcess:
         try:
             body = json.loads((self.folder / "exit.json").read_text())
         except (OSError, ValueError):
-            # The supervisor itself was killed (kill -9 of the group, a reboot): not the trial's fault.
+            # The supervisor itself was killed (kill -9 of the group, a reboot): not a failure.
             return Outcome(TrialStatus.INTERRUPTED, stderr_tail=tail)
         if "error" in body:
             return Outcome(TrialStatus.BROKEN, exit_code=127, stderr_tail=str(body["error"]))
@@ -162,4 +170,3 @@ def _tail(path: Path) -> str:
             return f.read().decode(errors="replace")
     except OSError:
         return ""
-

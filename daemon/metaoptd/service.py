@@ -83,7 +83,12 @@ class Daemon:
         if self.settings.embedded:
             loop.add_reader(sys.stdin.fileno(), self._on_parent_input)
         reports = loop.create_task(self._read_reports_forever())
-        _log.info("node %s ready: %d slot(s), store %s", self.node.id, len(self.slots), self.settings.storage)
+        _log.info(
+            "node %s ready: %d slot(s), store %s",
+            self.node.id,
+            len(self.slots),
+            self.settings.storage,
+        )
         try:
             while not self._stopping:
                 self._schedule()
@@ -190,17 +195,34 @@ class Daemon:
         folder = self._trial_dir(trial)
         command = self._compile(exp).template.render(trial.params)
         try:
-            proc = runner.start((name, trial.id), folder, command, self._trial_env(exp, trial, slot, folder), exp.cwd)
+            proc = runner.start(
+                (name, trial.id),
+                folder,
+                command,
+                self._trial_env(exp, trial, slot, folder),
+                exp.cwd,
+            )
         except OSError as exc:  # the working directory is gone, the interpreter vanished...
-            self._save(dataclasses.replace(trial, status=TrialStatus.BROKEN, ended=time.time(), stderr_tail=f"cannot start: {exc}"))
+            self._save(
+                dataclasses.replace(
+                    trial,
+                    status=TrialStatus.BROKEN,
+                    ended=time.time(),
+                    stderr_tail=f"cannot start: {exc}",
+                )
+            )
             self._check_end(name)
             return
         self._running[(name, trial.id)] = (proc, slot)
         self._save(dataclasses.replace(trial, status=TrialStatus.RUNNING, pid=proc.pid))
         proc.watch(asyncio.get_running_loop(), self._on_exit)
-        _log.info("%s: started trial %s (attempt %d) on %s", name, trial.id, trial.attempt, slot.id)
+        _log.info(
+            "%s: started trial %s (attempt %d) on %s", name, trial.id, trial.attempt, slot.id
+        )
 
-    def _trial_env(self, exp: Experiment, trial: Trial, slot: Slot, folder: Path) -> dict[str, str]:
+    def _trial_env(
+        self, exp: Experiment, trial: Trial, slot: Slot, folder: Path
+    ) -> dict[str, str]:
         return {
             **os.environ,
             **exp.env,
@@ -255,21 +277,27 @@ class Daemon:
         if ended is not None:
             status, message = ended
             self._save_experiment(dataclasses.replace(exp, status=status, message=message))
-            _log.log(logging.WARNING if status == ExperimentStatus.BROKEN else logging.INFO, "%s: %s: %s", name, status.label, message)
+            _log.log(
+                logging.WARNING if status == ExperimentStatus.BROKEN else logging.INFO,
+                "%s: %s: %s",
+                name,
+                status.label,
+                message,
+            )
 
     async def _interrupt(self, keys: list[TrialKey]) -> None:
         """SIGTERM to each trial's session, SIGKILL after the grace period; wait for them all."""
         procs = [self._running[k][0] for k in keys if k in self._running]
+        waiting = [p.done for p in procs if p.done is not None]
         for proc in procs:
             proc.signal_group(signal.SIGTERM)
-        deadline = time.monotonic() + self.settings.grace_period
-        while any(not p.exited for p in procs) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        if waiting:
+            await asyncio.wait(waiting, timeout=self.settings.grace_period)
         for proc in procs:
             if not proc.exited:
                 proc.signal_group(signal.SIGKILL)
-        while any(not p.exited for p in procs):
-            await asyncio.sleep(0.05)
+        if waiting:
+            await asyncio.wait(waiting)
 
     def _recover(self) -> None:
         """After a restart: re-adopt this node's trials still running, requeue the dead ones."""
@@ -286,7 +314,9 @@ class Daemon:
         if proc is None:
             self._finish(runner.TrialProcess(key, folder, 0, None))
             return
-        slot = next((s for s in self.slots if s.id == trial.slot), Slot(trial.slot or "adopted", trial.gpu))
+        slot = next(
+            (s for s in self.slots if s.id == trial.slot), Slot(trial.slot or "adopted", trial.gpu)
+        )
         self._running[key] = (proc, slot)
         if trial.status != TrialStatus.RUNNING:
             self._save(dataclasses.replace(trial, status=TrialStatus.RUNNING, pid=proc.pid))
@@ -363,7 +393,11 @@ class Daemon:
 
     async def _op_stop(self, name: str) -> dict[str, Any]:
         exp = self._experiment(name)
-        self._save_experiment(dataclasses.replace(exp, status=ExperimentStatus.STOPPED, message="stopped by the user"))
+        self._save_experiment(
+            dataclasses.replace(
+                exp, status=ExperimentStatus.STOPPED, message="stopped by the user"
+            )
+        )
         keys = [k for k in self._running if k[0] == name]
         await self._interrupt(keys)
         return {"name": name, "interrupted": len(keys)}
@@ -372,7 +406,11 @@ class Daemon:
         exp = self._experiment(name)
         if exp.status == ExperimentStatus.RUNNING:
             return {"name": name, "state": "running"}
-        self._save_experiment(dataclasses.replace(exp, status=ExperimentStatus.RUNNING, message="", resumed=time.time()))
+        self._save_experiment(
+            dataclasses.replace(
+                exp, status=ExperimentStatus.RUNNING, message="", resumed=time.time()
+            )
+        )
         self._check_end(name)
         return {"name": name, "state": "resumed"}
 
@@ -392,10 +430,12 @@ class Daemon:
 
 
 def _experiment_from_request(body: dict[str, Any]) -> Experiment:
-    """Validate a submitted definition; the space is derived here, never trusted from the client."""
+    """Check a submitted definition; the space is derived here, not taken from the client."""
     name = str(body["name"])
     if not _NAME.match(name):
-        raise ControlError(f"invalid experiment name {name!r}: use letters, digits, '.', '_' and '-'")
+        raise ControlError(
+            f"invalid experiment name {name!r}: use letters, digits, '.', '_' and '-'"
+        )
     command = tuple(str(a) for a in body["command"])
     _, space = parse_command(list(command))
     return Experiment(

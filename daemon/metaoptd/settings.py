@@ -38,10 +38,14 @@ def load(data_dir: Path, overrides: dict[str, Any]) -> Settings:
     known = {f.name for f in dataclasses.fields(Settings)} - {"data_dir"}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise MetaoptError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise MetaoptError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     settings = Settings(data_dir=data_dir, **values)
     if settings.storage not in BACKENDS:
-        raise MetaoptError(f"storage must be one of {', '.join(BACKENDS)}, got {settings.storage!r}")
+        raise MetaoptError(
+            f"storage must be one of {', '.join(BACKENDS)}, got {settings.storage!r}"
+        )
     if settings.slots < 1 or settings.trials_per_gpu < 1:
         raise MetaoptError("slots and trials_per_gpu must be at least 1")
     return settings

@@ -62,7 +62,9 @@ def main(argv: list[str]) -> int:
         try:
             os.execvp(command[0], command)
         except OSError as exc:
-            _write_json(os.path.join(folder, "exit.json"), {"error": f"{command[0]}: {exc.strerror}"})
+            _write_json(
+                os.path.join(folder, "exit.json"), {"error": f"{command[0]}: {exc.strerror}"}
+            )
             os._exit(127)
     _, status = os.waitpid(pid, 0)
     if os.path.exists(os.path.join(folder, "exit.json")):  # the exec failed in the child

@@ -20,7 +20,12 @@ ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
 
 
 def make_algorithm(
-    name: str, space: Space, *, seed: int = 0, node_id: str = "", options: dict[str, Any] | None = None
+    name: str,
+    space: Space,
+    *,
+    seed: int = 0,
+    node_id: str = "",
+    options: dict[str, Any] | None = None,
 ) -> BaseAlgorithm:
     """Build the algorithm called ``name``; raises AlgorithmError for an unknown one."""
     try:

@@ -65,7 +65,12 @@ class BaseAlgorithm(abc.ABC):
     name: ClassVar[str] = ""
 
     def __init__(
-        self, space: Space, *, seed: int = 0, node_id: str = "", options: dict[str, Any] | None = None
+        self,
+        space: Space,
+        *,
+        seed: int = 0,
+        node_id: str = "",
+        options: dict[str, Any] | None = None,
     ) -> None:
         self.space = space
         self.seed = seed

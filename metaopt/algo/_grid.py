@@ -19,7 +19,12 @@ class GridAlgorithm(BaseAlgorithm):
     name = "grid"
 
     def __init__(
-        self, space: Space, *, seed: int = 0, node_id: str = "", options: dict[str, Any] | None = None
+        self,
+        space: Space,
+        *,
+        seed: int = 0,
+        node_id: str = "",
+        options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(space, seed=seed, node_id=node_id, options=options)
         try:

@@ -22,7 +22,12 @@ class ListAlgorithm(BaseAlgorithm):
     name = "list"
 
     def __init__(
-        self, space: Space, *, seed: int = 0, node_id: str = "", options: dict[str, Any] | None = None
+        self,
+        space: Space,
+        *,
+        seed: int = 0,
+        node_id: str = "",
+        options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(space, seed=seed, node_id=node_id, options=options)
         configs = self.options.get("configs")

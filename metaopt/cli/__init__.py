@@ -1,10 +1,10 @@
 """The ``metaopt`` command: run an experiment, or inspect and steer the ones a node holds.
 
-    metaopt [options] SCRIPT [ARGS...]     run (or resume) an experiment
-    metaopt status [NAME]                  experiments and their progress
-    metaopt top NAME [-k K]                the best trials
-    metaopt history NAME [--csv|--json]    every trial
-    metaopt stop NAME / metaopt resume NAME
+metaopt [options] SCRIPT [ARGS...]     run (or resume) an experiment
+metaopt status [NAME]                  experiments and their progress
+metaopt top NAME [-k K]                the best trials
+metaopt history NAME [--csv|--json]    every trial
+metaopt stop NAME / metaopt resume NAME
 """
 
 from __future__ import annotations

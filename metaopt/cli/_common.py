@@ -12,7 +12,8 @@ from metaopt._control import Client
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data-dir", help="the node's data directory (env METAOPT_HOME, default ~/.local/share/metaopt)"
+        "--data-dir",
+        help="the node's data directory (env METAOPT_HOME, default ~/.local/share/metaopt)",
     )
 
 
@@ -37,7 +38,9 @@ def fmt_params(params: dict[str, object] | None) -> str:
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     for row in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

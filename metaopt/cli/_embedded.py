@@ -30,7 +30,15 @@ class EmbeddedDaemon:
         self.log = directory / LOG_NAME
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "metaoptd", "--embedded", "--data-dir", str(directory), *flags],
+                [
+                    sys.executable,
+                    "-m",
+                    "metaoptd",
+                    "--embedded",
+                    "--data-dir",
+                    str(directory),
+                    *flags,
+                ],
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=log,
@@ -50,7 +58,9 @@ class EmbeddedDaemon:
                 return True
             time.sleep(0.02)
         self.proc.kill()
-        raise DaemonUnavailable(f"metaoptd did not start within {timeout:.0f} s:\n{self.log_tail()}")
+        raise DaemonUnavailable(
+            f"metaoptd did not start within {timeout:.0f} s:\n{self.log_tail()}"
+        )
 
     def interrupt(self) -> None:
         """Interrupt running trials (they are requeued) and wait for the daemon to exit."""

@@ -43,7 +43,9 @@ def progress_line(s: Summary) -> str:
 
 
 def final_report(s: Summary) -> str:
-    lines = [f"{s.name}: {s.status}" + (f" ({s.message})" if s.message and s.status != "broken" else "")]
+    lines = [
+        f"{s.name}: {s.status}" + (f" ({s.message})" if s.message and s.status != "broken" else "")
+    ]
     if s.status == "broken":
         lines.append(s.message)
     if s.best_trial is None:

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 
 def status(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="metaopt status", description="Experiments and their progress.")
+    parser = argparse.ArgumentParser(
+        prog="metaopt status", description="Experiments and their progress."
+    )
     parser.add_argument("name", nargs="?", help="one experiment (default: all)")
     add_data_dir(parser)
     args = parser.parse_args(argv)
@@ -45,17 +47,28 @@ def render_status(summaries: list[Summary]) -> str:
     rows = []
     for s in summaries:
         best = "-" if s.best_value is None else f"{s.objective}={fmt(s.best_value)}"
-        rows.append([
-            s.name,
-            s.status,
-            f"{s.completed}/{s.max_trials}",
-            str(s.active),
-            str(s.counts.get("failed", 0) + s.counts.get("broken", 0)),
-            str(s.counts.get("interrupted", 0)),
-            best,
-            fmt_params(s.best_params) if s.best_params else "",
-        ])
-    headers = ["experiment", "status", "completed", "running", "failed", "requeued", "best", "best params"]
+        rows.append(
+            [
+                s.name,
+                s.status,
+                f"{s.completed}/{s.max_trials}",
+                str(s.active),
+                str(s.counts.get("failed", 0) + s.counts.get("broken", 0)),
+                str(s.counts.get("interrupted", 0)),
+                best,
+                fmt_params(s.best_params) if s.best_params else "",
+            ]
+        )
+    headers = [
+        "experiment",
+        "status",
+        "completed",
+        "running",
+        "failed",
+        "requeued",
+        "best",
+        "best params",
+    ]
     return table(headers, rows)
 
 
@@ -78,7 +91,9 @@ def _summaries(data_dir: str | None, name: str | None) -> list[Summary]:
 
 
 def top(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="metaopt top", description="The best trials of an experiment.")
+    parser = argparse.ArgumentParser(
+        prog="metaopt top", description="The best trials of an experiment."
+    )
     parser.add_argument("name")
     parser.add_argument("-k", type=int, default=10, help="how many (default 10)")
     add_data_dir(parser)
@@ -93,17 +108,24 @@ def top(argv: list[str]) -> int:
         print(f"{args.name}: no completed trial yet")
         return 0
     metric = hist.objective or "objective"
-    rows = [[str(i + 1), t.id, fmt(t.objective(metric)), str(len(t.curve)), fmt_params(t.params)] for i, t in enumerate(best)]
+    rows = [
+        [str(i + 1), t.id, fmt(t.objective(metric)), str(len(t.curve)), fmt_params(t.params)]
+        for i, t in enumerate(best)
+    ]
     print(table(["rank", "trial", metric, "steps", "params"], rows))
     return 0
 
 
 def history(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="metaopt history", description="Every trial of an experiment.")
+    parser = argparse.ArgumentParser(
+        prog="metaopt history", description="Every trial of an experiment."
+    )
     parser.add_argument("name")
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--csv", action="store_true", help="comma-separated, one row per trial")
-    form.add_argument("--json", action="store_true", help="one JSON object per trial, with its curve")
+    form.add_argument(
+        "--json", action="store_true", help="one JSON object per trial, with its curve"
+    )
     add_data_dir(parser)
     args = parser.parse_args(argv)
     try:
@@ -118,7 +140,14 @@ def history(argv: list[str]) -> int:
     names = sorted({k for t in hist.trials for k in t.params})
     headers = ["trial", "status", "node", "attempt", metric or "objective", *names]
     rows = [
-        [t.id, t.status.label, t.node, str(t.attempt), fmt(t.objective(metric)), *(fmt(t.params.get(n, "")) for n in names)]
+        [
+            t.id,
+            t.status.label,
+            t.node,
+            str(t.attempt),
+            fmt(t.objective(metric)),
+            *(fmt(t.params.get(n, "")) for n in names),
+        ]
         for t in hist.trials
     ]
     if args.csv:

@@ -12,14 +12,18 @@ from metaopt.errors import MetaoptError
 
 
 def stop(argv: list[str]) -> int:
-    args = _parse("stop", "Stop an experiment: its running trials are interrupted and requeued.", argv)
+    args = _parse(
+        "stop", "Stop an experiment: its running trials are interrupted and requeued.", argv
+    )
     try:
         result = client(args.data_dir)[1].call("stop", name=args.name)
     except DaemonUnavailable:
         return fail("no metaoptd is running here, so nothing of this experiment runs")
     except MetaoptError as exc:
         return fail(str(exc))
-    print(f"{args.name}: stopped, {result['interrupted']} running trial(s) interrupted and requeued")
+    print(
+        f"{args.name}: stopped, {result['interrupted']} running trial(s) interrupted and requeued"
+    )
     return 0
 
 
@@ -28,8 +32,10 @@ def resume(argv: list[str]) -> int:
     try:
         result = client(args.data_dir)[1].call("resume", name=args.name)
     except DaemonUnavailable:
-        return fail("no metaoptd is running: start one with `metaoptd --detach`, "
-                    "or run the experiment's command again to resume it in the foreground")
+        return fail(
+            "no metaoptd is running: start one with `metaoptd --detach`, "
+            "or run the experiment's command again to resume it in the foreground"
+        )
     except MetaoptError as exc:
         return fail(str(exc))
     print(f"{args.name}: {result['state']}")

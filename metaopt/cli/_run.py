@@ -34,26 +34,49 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="metaopt",
-        usage="metaopt [options] SCRIPT [ARGS...]   |   metaopt {status,top,history,stop,resume} ...",
+        usage="metaopt [options] SCRIPT [ARGS...] | metaopt {status,top,history,stop,resume} ...",
         description="Search hyperparameters of SCRIPT. Mark a searched flag with ~ and a prior: "
         "--lr~'loguniform(1e-5, 1e-1)'. Other arguments are passed through unchanged.",
     )
     p.add_argument("-n", "--name", help="experiment name (default: the script's name)")
-    p.add_argument("--max-trials", type=int, default=20, help="completed trials to reach (default 20)")
+    p.add_argument(
+        "--max-trials", type=int, default=20, help="completed trials to reach (default 20)"
+    )
     p.add_argument("--algo", default="random", help="random, grid or list (default random)")
-    p.add_argument("--configs", help="with --algo list: a JSON, JSON-lines or CSV file of configurations")
+    p.add_argument(
+        "--configs", help="with --algo list: a JSON, JSON-lines or CSV file of configurations"
+    )
     p.add_argument("--objective", help="the metric to optimize (default: the first one reported)")
-    p.add_argument("--maximize", action="store_true", help="maximize the objective instead of minimizing")
-    p.add_argument("--seed", type=int, help="seed of the search (default: drawn once, then stored)")
-    p.add_argument("--max-broken", type=int, default=3, help="consecutive failures that stop it (default 3)")
-    p.add_argument("--env", action="append", default=[], metavar="NAME[=VALUE]",
-                   help="environment variable the trials get (repeatable); NAME alone copies yours")
+    p.add_argument(
+        "--maximize", action="store_true", help="maximize the objective instead of minimizing"
+    )
+    p.add_argument(
+        "--seed", type=int, help="seed of the search (default: drawn once, then stored)"
+    )
+    p.add_argument(
+        "--max-broken", type=int, default=3, help="consecutive failures that stop it (default 3)"
+    )
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="environment variable the trials get (repeatable); NAME alone copies yours",
+    )
     p.add_argument("--parallel", type=int, help="CPU slots of the embedded daemon (default 1)")
-    p.add_argument("--trials-per-gpu", type=int, help="trials packed on each GPU by the embedded daemon")
-    p.add_argument("--storage", choices=BACKENDS, help="backend of the embedded daemon (default leveldb)")
-    p.add_argument("--follow", action="store_true", help="with a daemon running: watch until it ends")
+    p.add_argument(
+        "--trials-per-gpu", type=int, help="trials packed on each GPU by the embedded daemon"
+    )
+    p.add_argument(
+        "--storage", choices=BACKENDS, help="backend of the embedded daemon (default leveldb)"
+    )
+    p.add_argument(
+        "--follow", action="store_true", help="with a daemon running: watch until it ends"
+    )
     p.add_argument("--data-dir", help="the node's data directory (env METAOPT_HOME)")
-    p.add_argument("command", nargs=argparse.REMAINDER, help="the script or program, then its arguments")
+    p.add_argument(
+        "command", nargs=argparse.REMAINDER, help="the script or program, then its arguments"
+    )
     return p
 
 
@@ -62,7 +85,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_usage(sys.stderr)
-        return fail("give a script to run, e.g. `metaopt train.py --lr~'loguniform(1e-5, 1e-1)'`", EXIT_USAGE)
+        return fail(
+            "give a script to run, e.g. `metaopt train.py --lr~'loguniform(1e-5, 1e-1)'`",
+            EXIT_USAGE,
+        )
     try:
         experiment = build_experiment(args)
     except MetaoptError as exc:
@@ -146,7 +172,10 @@ def _submit_or_run(args: argparse.Namespace, directory: Path, experiment: dict[s
     except KeyboardInterrupt:
         print("\ninterrupting running trials...", file=sys.stderr, flush=True)
         daemon.interrupt()
-        print(f"interrupted; run the same command again to resume {experiment['name']}", file=sys.stderr)
+        print(
+            f"interrupted; run the same command again to resume {experiment['name']}",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except MetaoptError:
         daemon.interrupt()

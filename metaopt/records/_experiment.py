@@ -43,13 +43,13 @@ class Experiment:
         for name in sorted(set(self.space) | set(other.space)):
             mine, theirs = self.space.get(name), other.space.get(name)
             if mine != theirs:
-                diffs.append(f"parameter {name}: stored {mine or 'absent'}, given {theirs or 'absent'}")
+                diffs.append(
+                    f"parameter {name}: stored {mine or 'absent'}, given {theirs or 'absent'}"
+                )
         if self.algo != other.algo or self.algo_options != other.algo_options:
             diffs.append(f"algorithm: stored {self.algo!r}, given {other.algo!r}")
         if (self.objective, self.maximize) != (other.objective, other.maximize):
-            diffs.append(
-                f"objective: stored {_goal(self)}, given {_goal(other)}"
-            )
+            diffs.append(f"objective: stored {_goal(self)}, given {_goal(other)}")
         return diffs
 
     def to_json(self) -> bytes:

@@ -83,7 +83,9 @@ class LevelDBStorage(BaseStorage):
         try:
             return decode_record(data)
         except DecodeError as exc:
-            _log.error("store %s: record %s from %s is unreadable (%s)", self.path, key, origin, exc)
+            _log.error(
+                "store %s: record %s from %s is unreadable (%s)", self.path, key, origin, exc
+            )
             return None
 
     def scan(self, prefix: str = "") -> list[Record]:
@@ -136,6 +138,8 @@ class _errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _: object
+    ) -> None:
         if exc is not None and isinstance(exc, plyvel.Error | RuntimeError):
             raise StorageError(f"LevelDB store {self.path}: {exc}") from exc

@@ -18,7 +18,9 @@ class FileLock:
         except BlockingIOError:
             os.close(self._fd)
             self._fd = None
-            raise StorageError(f"{self.path} is locked: another process has this store open") from None
+            raise StorageError(
+                f"{self.path} is locked: another process has this store open"
+            ) from None
 
     def release(self) -> None:
         if self._fd is not None:

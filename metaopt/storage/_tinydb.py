@@ -108,7 +108,9 @@ class TinyDBStorage(BaseStorage):
     def _write_versions(self, applied: list[Record]) -> None:
         changed = {}
         for record in applied:
-            if record.version > max(self._versions.get(record.origin, 0), changed.get(record.origin, 0)):
+            if record.version > max(
+                self._versions.get(record.origin, 0), changed.get(record.origin, 0)
+            ):
                 changed[record.origin] = record.version
         if not changed:
             return

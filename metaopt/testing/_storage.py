@@ -51,14 +51,24 @@ class StorageTestCase:
 
     def test_older_or_equal_version_is_ignored(self, store: BaseStorage) -> None:
         store.put([_rec("k", version=2, value=b"new")])
-        assert store.put([_rec("k", version=1, value=b"old"), _rec("k", version=2, value=b"same")]) == []
+        assert (
+            store.put([_rec("k", version=1, value=b"old"), _rec("k", version=2, value=b"same")])
+            == []
+        )
         assert store.get("k", "a").value == b"new"  # type: ignore[union-attr]
         assert store.put([_rec("k", version=3, value=b"newer")])[0].version == 3
         assert store.get("k", "a").value == b"newer"  # type: ignore[union-attr]
 
     def test_scan_by_prefix_orders_by_key_then_origin(self, store: BaseStorage) -> None:
-        store.put([_rec("trial/e/2", "b"), _rec("trial/e/1", "b"), _rec("trial/e/1", "a"),
-                   _rec("trial/f/1", "a"), _rec("exp/e", "a")])
+        store.put(
+            [
+                _rec("trial/e/2", "b"),
+                _rec("trial/e/1", "b"),
+                _rec("trial/e/1", "a"),
+                _rec("trial/f/1", "a"),
+                _rec("exp/e", "a"),
+            ]
+        )
         found = [(r.key, r.origin) for r in store.scan("trial/e/")]
         assert found == [("trial/e/1", "a"), ("trial/e/1", "b"), ("trial/e/2", "b")]
         assert len(store.scan()) == 5

@@ -44,7 +44,9 @@ def test_kill_9_then_restart_readopts_running_trials(start_daemon):
 
 def test_trials_dead_while_daemon_down_are_requeued_and_resume(start_daemon):
     daemon = start_daemon("--slots", "2")
-    daemon.submit("sleeper.py", "--x~uniform(0, 1)", "--seconds=30", max_trials=2, objective="loss")
+    daemon.submit(
+        "sleeper.py", "--x~uniform(0, 1)", "--seconds=30", max_trials=2, objective="loss"
+    )
     wait_until(lambda: len(_trial_pids(daemon.data_dir)) == 2, what="two trials started")
     wait_until(lambda: daemon.summary()["counts"].get("running") == 2, what="two trials running")
     daemon.stop(signal.SIGKILL)
@@ -61,7 +63,9 @@ def test_trials_dead_while_daemon_down_are_requeued_and_resume(start_daemon):
 
 def test_sigterm_interrupts_trials_and_a_restart_resumes(start_daemon):
     daemon = start_daemon("--slots", "2")
-    daemon.submit("sleeper.py", "--x~uniform(0, 1)", "--seconds=30", max_trials=2, objective="loss")
+    daemon.submit(
+        "sleeper.py", "--x~uniform(0, 1)", "--seconds=30", max_trials=2, objective="loss"
+    )
     wait_until(lambda: daemon.summary()["counts"].get("running") == 2, what="two trials running")
     pids = wait_until(lambda: len(p := _trial_pids(daemon.data_dir)) == 2 and p, what="trial pids")
     assert daemon.stop(signal.SIGTERM) == 0
@@ -76,7 +80,9 @@ def test_sigterm_interrupts_trials_and_a_restart_resumes(start_daemon):
 
 def test_stop_and_resume_over_the_socket(start_daemon):
     daemon = start_daemon()
-    daemon.submit("sleeper.py", "--x~uniform(0, 1)", "--seconds=30", max_trials=1, objective="loss")
+    daemon.submit(
+        "sleeper.py", "--x~uniform(0, 1)", "--seconds=30", max_trials=1, objective="loss"
+    )
     wait_until(lambda: daemon.summary()["counts"].get("running") == 1, what="trial running")
     assert daemon.call("stop", name="exp")["interrupted"] == 1
     summary = daemon.summary()

@@ -50,8 +50,13 @@ def test_max_broken_counts_consecutive_failures_only(start_daemon):
 
 def test_missing_program_is_broken_not_a_crash_of_the_daemon(start_daemon):
     daemon = start_daemon()
-    body = {"name": "gone", "command": ["/nonexistent/program", "--x~uniform(0, 1)"],
-            "cwd": str(daemon.data_dir), "max_trials": 3, "max_broken": 1}
+    body = {
+        "name": "gone",
+        "command": ["/nonexistent/program", "--x~uniform(0, 1)"],
+        "cwd": str(daemon.data_dir),
+        "max_trials": 3,
+        "max_broken": 1,
+    }
     daemon.call("submit", experiment=body)
     summary = daemon.wait_status("broken", name="gone")
     assert summary["counts"] == {"broken": 1}
@@ -71,7 +76,9 @@ def test_program_reporting_on_stdout(start_daemon):
 
 def test_grid_stops_when_exhausted(start_daemon):
     daemon = start_daemon("--slots", "2")
-    daemon.submit("quadratic.py", "--x~grid(0, 1, step=0.25)", max_trials=100, algo="grid", objective="loss")
+    daemon.submit(
+        "quadratic.py", "--x~grid(0, 1, step=0.25)", max_trials=100, algo="grid", objective="loss"
+    )
     summary = daemon.wait_status("done")
     assert summary["counts"] == {"completed": 5}
     assert "exhausted" in summary["message"]
@@ -82,7 +89,9 @@ def test_grid_stops_when_exhausted(start_daemon):
 def test_same_name_different_space_is_refused(start_daemon):
     daemon = start_daemon()
     daemon.submit("quadratic.py", "--x~uniform(0, 1)", max_trials=1)
-    with pytest.raises(ControlError, match=r"parameter x: stored uniform\(0, 1\), given uniform\(0, 2\)"):
+    with pytest.raises(
+        ControlError, match=r"parameter x: stored uniform\(0, 1\), given uniform\(0, 2\)"
+    ):
         daemon.submit("quadratic.py", "--x~uniform(0, 2)", max_trials=1)
     with pytest.raises(ControlError, match="command"):
         daemon.submit("quadratic.py", "--x~uniform(0, 1)", "--steps=5", max_trials=1)
@@ -101,8 +110,12 @@ def test_second_daemon_on_same_data_dir_refuses(start_daemon):
     import sys
 
     daemon = start_daemon()
-    other = subprocess.run([sys.executable, "-m", "metaoptd", "--data-dir", str(daemon.data_dir)],
-                           capture_output=True, text=True, timeout=60)
+    other = subprocess.run(
+        [sys.executable, "-m", "metaoptd", "--data-dir", str(daemon.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert other.returncode == 3
     assert "another metaoptd is running" in other.stderr
     assert daemon.client.is_alive()

@@ -12,7 +12,10 @@ def test_two_fake_gpus_two_trials_each_see_their_gpu(start_daemon):
     daemon = start_daemon("--trials-per-gpu", "2", env={"METAOPT_FAKE_GPUS": "2"})
     slots = daemon.call("ping")["slots"]
     assert [(s["id"], s["gpu"]) for s in slots] == [
-        ("gpu0.0", "0"), ("gpu0.1", "0"), ("gpu1.0", "1"), ("gpu1.1", "1")
+        ("gpu0.0", "0"),
+        ("gpu0.1", "0"),
+        ("gpu1.0", "1"),
+        ("gpu1.1", "1"),
     ]
     daemon.submit("quadratic.py", "--x~uniform(0, 1)", "--steps=2", "--sleep=1", max_trials=4)
     wait_until(lambda: daemon.summary()["counts"].get("running") == 4, what="4 trials at once")

@@ -17,4 +17,6 @@ value = (args.x - 0.3) ** 2 + (args.y - 0.6) ** 2
 for step in range(args.steps):
     time.sleep(args.sleep)
     metaopt.report(step, loss=value + (args.steps - 1 - step) * 0.1, step_seen=step)
-print(f"cuda={os.environ.get('CUDA_VISIBLE_DEVICES')!r} trial={os.environ.get('METAOPT_TRIAL_ID')}")
+print(
+    f"cuda={os.environ.get('CUDA_VISIBLE_DEVICES')!r} trial={os.environ.get('METAOPT_TRIAL_ID')}"
+)
