@@ -132,3 +132,13 @@ def test_history_reads_files_when_no_daemon_runs(start_daemon):
     assert list(frame["status"]) == ["completed", "completed"]
     assert "param.x" in frame.columns
     wait_until(lambda: not (daemon.data_dir / "metaoptd.sock").exists(), what="socket removed")
+
+
+def test_tinydb_backend_runs_an_experiment_and_is_readable(start_daemon):
+    daemon = start_daemon("--storage", "tinydb", "--slots", "2")
+    daemon.submit("quadratic.py", "--x~uniform(0, 1)", max_trials=3)
+    assert daemon.wait_status("done")["counts"] == {"completed": 3}
+    assert daemon.stop() == 0
+    text = (daemon.data_dir / "store.json").read_text()
+    assert '"status":4' in text  # human-readable: the trial records are JSON in JSON
+    assert len(metaopt.history("exp", data_dir=daemon.data_dir)) == 3

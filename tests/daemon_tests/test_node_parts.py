@@ -1,0 +1,129 @@
+"""Slots, settings, report parsing, the trial API and the daemon's command-line entry points."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import metaopt
+from metaopt._reports import parse_metrics_line
+from metaopt._reports import parse_stdout_line
+from metaopt.errors import MetaoptError
+from metaoptd import settings
+from metaoptd.slots import Slot
+from metaoptd.slots import inventory
+from tests.helpers import wait_until
+
+
+def test_inventory_packs_trials_per_gpu(monkeypatch):
+    monkeypatch.setenv("METAOPT_FAKE_GPUS", "2")
+    assert [s.id for s in inventory(trials_per_gpu=3)] == [
+        "gpu0.0",
+        "gpu0.1",
+        "gpu0.2",
+        "gpu1.0",
+        "gpu1.1",
+        "gpu1.2",
+    ]
+    monkeypatch.setenv("METAOPT_FAKE_GPUS", "0")
+    assert inventory(cpu_slots=2) == [Slot("cpu0", None), Slot("cpu1", None)]
+    assert Slot("cpu0", None).cuda_visible_devices == ""
+    monkeypatch.setenv("METAOPT_FAKE_GPUS", "two")
+    with pytest.raises(ValueError, match="METAOPT_FAKE_GPUS"):
+        inventory()
+
+
+def test_settings_file_then_flags(tmp_path):
+    (tmp_path / "metaoptd.toml").write_text('slots = 4\nstorage = "tinydb"\n')
+    loaded = settings.load(tmp_path, {"slots": 2, "storage": None})
+    assert (loaded.slots, loaded.storage) == (2, "tinydb")
+    (tmp_path / "metaoptd.toml").write_text("slot = 4\n")
+    with pytest.raises(MetaoptError, match=r"unknown setting.*slot"):
+        settings.load(tmp_path, {})
+    (tmp_path / "metaoptd.toml").write_text("slots = [\n")
+    with pytest.raises(MetaoptError, match=r"metaoptd\.toml"):
+        settings.load(tmp_path, {})
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("metaopt: step=3 loss=0.25 acc=0.9", (3, {"loss": 0.25, "acc": 0.9})),
+        ("metaopt: loss=nan", (7, {"loss": float("nan")})),
+        ("metaopt: step=1.5 loss=1", None),
+        ("metaopt: loss=high", None),
+        ("metaopt: loss", None),
+        ("metaopt: step=2", None),
+        ("epoch 3 loss=0.2", None),
+    ],
+)
+def test_stdout_report_lines(line, expected):
+    got = parse_stdout_line(line, next_step=7)
+    if expected is None or got is None:
+        assert got == expected
+    else:
+        assert got[0] == expected[0]
+        assert got[1].keys() == expected[1].keys()
+
+
+def test_metrics_file_lines_tolerate_torn_writes():
+    assert parse_metrics_line('{"step":1,"metrics":{"loss":0.5}}') == (1, {"loss": 0.5})
+    assert parse_metrics_line('{"step":1,"metr') is None
+    assert parse_metrics_line('{"step":"x","metrics":{}}') is None
+
+
+def test_report_outside_metaopt_notices_once(monkeypatch, capsys):
+    monkeypatch.delenv("METAOPT_TRIAL_DIR", raising=False)
+    metaopt.report(0, loss=1.0)
+    metaopt.report(1, loss=0.5)
+    assert capsys.readouterr().err.count("not running under metaopt") <= 1
+    assert metaopt.save_checkpoint({"a": 1}) is None
+    assert metaopt.load_checkpoint("default") == "default"
+    with pytest.raises(TypeError, match="'loss' must be a number"):
+        metaopt.report(2, loss="low")
+
+
+def test_report_and_checkpoint_inside_a_trial(monkeypatch, tmp_path):
+    monkeypatch.setenv("METAOPT_TRIAL_DIR", str(tmp_path))
+    metaopt.report(0, loss=1, acc=0.5)
+    assert parse_metrics_line((tmp_path / "metrics.jsonl").read_text()) == (
+        0,
+        {"loss": 1.0, "acc": 0.5},
+    )
+    metaopt.save_checkpoint({"epoch": 3})
+    assert metaopt.load_checkpoint() == {"epoch": 3}
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_install_cron_print(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "metaoptd", "--data-dir", str(tmp_path), "install-cron", "--print"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.startswith("@reboot ")
+    assert "--detach" in out.stdout
+    assert str(tmp_path) in out.stdout
+
+
+def test_detach_writes_pidfile_and_serves(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "metaoptd", "--data-dir", str(tmp_path), "--detach"],
+        check=True,
+        timeout=60,
+    )
+    pidfile = tmp_path / "metaoptd.pid"
+    pid = int(wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), what="pidfile"))
+    try:
+        from metaopt._control import Client
+
+        client = Client(tmp_path / "metaoptd.sock")
+        assert wait_until(client.is_alive, what="detached daemon answering")
+        assert client.call("ping")["pid"] == pid
+    finally:
+        os.kill(pid, 15)
+    wait_until(lambda: not (tmp_path / "metaoptd.sock").exists(), what="daemon exit")
