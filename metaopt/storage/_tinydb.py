@@ -1,6 +1,7 @@
 """TinyDB backend: one human-readable JSON file, pure Python.
 
-Good for a few hundred trials and for reading the history with a text editor; every write
+Good for a few hundred trials and for reading the history with a text editor (JSON values are
+stored as JSON, not as escaped strings); every write
 rewrites the whole file, so it slows down linearly with the history (see docs/benchmarks.md).
 Writes go to a temporary file that replaces the store atomically, so a crash mid-write leaves
 the previous version intact instead of a truncated file.
@@ -168,22 +169,36 @@ class TinyDBStorage(BaseStorage):
 
 
 def _to_doc(record: Record) -> dict[str, Any]:
-    value = record.value
-    try:
-        text, encoding = value.decode(), "utf-8"  # JSON values stay readable in the file
-    except UnicodeDecodeError:
-        text, encoding = base64.b64encode(value).decode(), "base64"
     return {
         "key": record.key,
         "origin": record.origin,
         "version": record.version,
         "hlc": record.hlc,
-        "encoding": encoding,
-        "value": text,
+        **_readable(record.value),
     }
 
 
+def _readable(value: bytes) -> dict[str, Any]:
+    """The value as a JSON object when that gives back the same bytes, else text, else base64."""
+    try:
+        text = value.decode()
+    except UnicodeDecodeError:
+        return {"encoding": "base64", "value": base64.b64encode(value).decode()}
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {"encoding": "utf-8", "value": text}
+    if json.dumps(parsed, separators=(",", ":")) == text:
+        return {"encoding": "json", "value": parsed}
+    return {"encoding": "utf-8", "value": text}
+
+
 def _from_doc(doc: dict[str, Any]) -> Record:
-    text = doc["value"]
-    value = base64.b64decode(text) if doc["encoding"] == "base64" else text.encode()
+    encoding, stored = doc["encoding"], doc["value"]
+    if encoding == "json":
+        value = json.dumps(stored, separators=(",", ":")).encode()
+    elif encoding == "base64":
+        value = base64.b64decode(stored)
+    else:
+        value = stored.encode()
     return Record(doc["origin"], doc["key"], doc["version"], doc["hlc"], value)

@@ -34,7 +34,7 @@ def test_tinydb_write_is_atomic_and_torn_file_is_reported(tmp_path):
     with TinyDBStorage(path) as store:
         store.put([Record("a", "k", 1, 1, b'{"readable": true}')])
     body = json.loads(path.read_text())
-    assert body["records"]["1"]["value"] == '{"readable": true}'  # human-readable on disk
+    assert body["records"]["1"]["value"] == '{"readable": true}'  # not compact JSON: kept as text
     assert not (tmp_path / "store.json.tmp").exists()
     path.write_text(path.read_text()[:20])  # what a non-atomic writer could leave
     with pytest.raises(StorageError, match="not valid JSON"):
@@ -48,3 +48,13 @@ def test_record_encoding_is_what_leveldb_stores(tmp_path):
     db = plyvel.DB(str(tmp_path / "db"))
     assert db.get(b"rk\0a") == encode_record(record)
     db.close()
+
+
+def test_tinydb_keeps_any_value_bytes_exactly(tmp_path):
+    values = [b'{"a":1,"b":[1.5,null]}', b'{"a": 1}', b"plain text", b"\xff\x00binary", b""]
+    with TinyDBStorage(tmp_path / "store.json") as store:
+        store.put([Record("a", f"k{i}", 1, 1, v) for i, v in enumerate(values)])
+    with TinyDBStorage(tmp_path / "store.json") as store:
+        assert [r.value for r in store.scan()] == values
+    body = json.loads((tmp_path / "store.json").read_text())
+    assert body["records"]["1"]["value"] == {"a": 1, "b": [1.5, None]}
