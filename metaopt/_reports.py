@@ -16,6 +16,7 @@ the start and loses nothing; a step reported twice keeps its last values.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 METRICS_FILE = "metrics.jsonl"
 STDOUT_FILE = "stdout.log"
@@ -62,7 +63,7 @@ def parse_stdout_line(line: str, next_step: int) -> Report | None:
     return (step, metrics) if metrics else None
 
 
-def check_metrics(metrics: dict[str, object]) -> dict[str, float]:
+def check_metrics(metrics: Mapping[str, object]) -> dict[str, float]:
     """Metrics as floats; a value that is not a number is the caller's mistake."""
     out = {}
     for name, value in metrics.items():

@@ -15,6 +15,12 @@ import pytest
 from metaopt.errors import DaemonUnavailable
 from tests.helpers import DaemonProcess
 
+# Daemons and trials started by the tests import this checkout, whatever else is installed.
+_ROOT = Path(__file__).resolve().parent.parent
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(_ROOT), str(_ROOT / "daemon"), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+
 
 @pytest.fixture
 def start_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:

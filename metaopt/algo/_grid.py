@@ -34,7 +34,7 @@ class GridAlgorithm(BaseAlgorithm):
 
     def suggest(self, history: SearchHistory, n: int = 1) -> list[Params]:
         seen = history.seen()
-        out = []
+        out: list[Params] = []
         for params in self.space.grid_points():
             if len(out) == n:
                 break

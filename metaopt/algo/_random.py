@@ -38,7 +38,7 @@ class RandomAlgorithm(BaseAlgorithm):
 
 
 def _untaken(algo: BaseAlgorithm, seen: set[str], n: int) -> list[Params]:
-    out = []
+    out: list[Params] = []
     for params in algo.space.grid_points():
         if len(out) == n:
             break

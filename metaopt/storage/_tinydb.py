@@ -107,7 +107,7 @@ class TinyDBStorage(BaseStorage):
         return applied
 
     def _write_versions(self, applied: list[Record]) -> None:
-        changed = {}
+        changed: dict[str, int] = {}
         for record in applied:
             if record.version > max(
                 self._versions.get(record.origin, 0), changed.get(record.origin, 0)
