@@ -9,23 +9,21 @@ metaopt stop NAME / metaopt resume NAME
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-from metaopt.cli import _inspect
-from metaopt.cli import _manage
-from metaopt.cli import _run
-
+# subcommand -> (module, function); modules load on use so `metaopt status` stays quick
 SUBCOMMANDS = {
-    "status": _inspect.status,
-    "top": _inspect.top,
-    "history": _inspect.history,
-    "stop": _manage.stop,
-    "resume": _manage.resume,
+    "status": ("_inspect", "status"),
+    "top": ("_inspect", "top"),
+    "history": ("_inspect", "history"),
+    "stop": ("_manage", "stop"),
+    "resume": ("_manage", "resume"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in SUBCOMMANDS:
-        return SUBCOMMANDS[args[0]](args[1:])
-    return _run.main(args)
+    module, function = SUBCOMMANDS.get(args[0], ("_run", "main")) if args else ("_run", "main")
+    command = getattr(importlib.import_module(f"metaopt.cli.{module}"), function)
+    return int(command(args[1:] if module != "_run" else args))

@@ -45,8 +45,9 @@ class _AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
+        text = json.dumps(data, separators=(",", ":"))  # dumps uses the C encoder, dump does not
         with open(tmp, "w") as f:
-            json.dump(data, f, separators=(",", ":"))
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -127,3 +128,18 @@ def test_detach_writes_pidfile_and_serves(tmp_path):
     finally:
         os.kill(pid, 15)
     wait_until(lambda: not (tmp_path / "metaoptd.sock").exists(), what="daemon exit")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"pid": 12, "start": 99, "boot_id": "0f-aa"},
+        {"error": 'prog: No "such" file \\ here\n\t\x01'},
+        {"signal": 9},
+        {},
+    ],
+)
+def test_supervisor_json_is_json(body):
+    from metaoptd.supervise import _json
+
+    assert json.loads(_json(body)) == body
