@@ -42,6 +42,9 @@ class EmbeddedDaemon:
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=log,
+                # `-m` puts the working directory first on sys.path: run from the data dir so a
+                # source checkout in the user's directory cannot shadow the installed package.
+                cwd=directory,
                 start_new_session=True,
             )
 

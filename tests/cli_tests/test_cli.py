@@ -211,3 +211,23 @@ def test_cli_start_imports_nothing_heavy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_embedded_daemon_ignores_a_metaopt_folder_in_the_working_directory(tmp_path):
+    work = tmp_path / "work"
+    (work / "metaopt").mkdir(parents=True)
+    (work / "metaopt" / "__init__.py").write_text("raise ImportError('shadowed')\n")
+    job = work / "job.sh"
+    job.write_text((SCRIPTS / "report.sh").read_text())
+    job.chmod(0o755)
+    cli = [sys.executable, "-P", *CLI[1:]]  # as the `metaopt` script runs: cwd not on sys.path
+    out = subprocess.run(
+        [*cli, "--max-trials", "1", "./job.sh", "--x~uniform(0, 1)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "METAOPT_HOME": str(tmp_path / "home")},
+        cwd=work,
+    )
+    assert "shadowed" not in out.stdout + out.stderr
+    assert "job: done" in out.stdout
