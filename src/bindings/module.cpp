@@ -9,4 +9,8 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = METAOPT_VERSION;
   metaopt::register_hlc(m);
   metaopt::register_record(m);
+  metaopt::register_crypto(m);
+  metaopt::register_store(m);
+  metaopt::register_config(m);
+  metaopt::register_sim(m);
 }

@@ -1,0 +1,248 @@
+#include "sim/simulation.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace metaopt::sim {
+namespace {
+
+constexpr std::uint16_t kPort = 7946;
+
+std::string addr_of(std::size_t i) { return Simulation::node_name(i) + ":" + std::to_string(kPort); }
+
+}  // namespace
+
+std::string Simulation::node_name(std::size_t i) { return "n" + std::to_string(i); }
+
+Simulation::Simulation(std::size_t nodes, std::uint64_t seed, Config config, NetworkModel network,
+                       bool encrypt)
+    : config_(config),
+      network_(network),
+      encrypt_(encrypt),
+      rng_(seed),
+      keys_(std::make_shared<Keyring>()),
+      nodes_(nodes) {
+  keys_->add(1, std::string(32, 'k'));
+  keys_->use(1);
+  for (std::size_t i = 0; i < nodes; ++i) boot(i, false);
+}
+
+void Simulation::boot(std::size_t i, bool keep_records) {
+  Node& n = nodes_[i];
+  Identity id{node_name(i), addr_of(i), n.generation, {}};
+  const std::uint64_t seed = rng_();
+  n.engine = std::make_unique<Engine>(config_, id, seed, keys_, "sim",
+                                      encrypt_ ? CryptoMode::aes_256_gcm : CryptoMode::null_simulator);
+  if (keep_records) {
+    n.engine->restore(n.disk);
+  } else {
+    n.disk.clear();
+  }
+  n.up = true;
+  n.tick_at = -1;
+  schedule_tick(i);
+}
+
+void Simulation::join_all() {
+  for (std::size_t i = 1; i < nodes_.size(); ++i) {
+    nodes_[i].engine->join({addr_of(0)}, now_);
+    flush(i);
+  }
+}
+
+Record Simulation::write(std::size_t i, const std::string& key, const std::string& value) {
+  Node& n = nodes_.at(i);
+  if (!n.up) throw std::invalid_argument("node " + std::to_string(i) + " is down");
+  Record r = n.engine->write(key, value, static_cast<std::uint64_t>(now_) << 16, now_);
+  n.disk.push_back(r);
+  first_[{r.origin, r.version}][i] = now_;
+  flush(i);
+  return r;
+}
+
+void Simulation::crash(std::size_t i) {
+  nodes_.at(i).up = false;
+  mix(0xC0 + i);
+}
+
+void Simulation::restart(std::size_t i, bool keep_records) {
+  ++nodes_.at(i).generation;
+  boot(i, keep_records);
+  nodes_[i].engine->join({addr_of(i == 0 ? 1 : 0)}, now_);
+  flush(i);
+}
+
+void Simulation::pause(std::size_t i, std::int64_t ms) { nodes_.at(i).paused_until = now_ + ms; }
+
+void Simulation::set_slow(std::size_t i, std::int64_t extra_ms) { nodes_.at(i).slow_ms = extra_ms; }
+
+void Simulation::partition(const std::vector<std::vector<std::size_t>>& groups) {
+  group_.clear();
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    for (std::size_t node : groups[g]) group_[node] = g;
+  }
+}
+
+bool Simulation::reachable(std::size_t a, std::size_t b) const {
+  if (group_.empty()) return true;
+  auto ga = group_.find(a);
+  auto gb = group_.find(b);
+  const std::size_t na = ga == group_.end() ? SIZE_MAX : ga->second;
+  const std::size_t nb = gb == group_.end() ? SIZE_MAX : gb->second;
+  return na == nb;
+}
+
+std::size_t Simulation::index_of(const std::string& addr) const {
+  // "n<i>:<port>": the simulator's own naming, parsed without allocation-heavy lookups.
+  std::size_t i = 0;
+  for (std::size_t p = 1; p < addr.size() && addr[p] != ':'; ++p) {
+    if (addr[p] < '0' || addr[p] > '9') return SIZE_MAX;
+    i = i * 10 + static_cast<std::size_t>(addr[p] - '0');
+  }
+  return i < nodes_.size() ? i : SIZE_MAX;
+}
+
+void Simulation::schedule_tick(std::size_t i) {
+  Node& n = nodes_[i];
+  if (!n.up) return;
+  const std::int64_t at = std::max(n.engine->next_deadline(), now_);
+  if (n.tick_at >= 0 && n.tick_at <= at) return;
+  n.tick_at = at;
+  queue_.push(Event{at, next_seq_++, i, true, {}, {}, n.generation});
+}
+
+void Simulation::run_until(std::int64_t until_ms) {
+  while (!queue_.empty() && queue_.top().at <= until_ms) {
+    Event e = queue_.top();
+    queue_.pop();
+    now_ = e.at;
+    deliver(e);
+  }
+  now_ = std::max(now_, until_ms);
+}
+
+void Simulation::deliver(const Event& e) {
+  Node& n = nodes_[e.node];
+  if (!n.up || e.generation != n.generation) return;
+  if (e.tick && n.tick_at != e.at) return;  // superseded by an earlier tick
+  if (now_ < n.paused_until) {  // a stopped process: everything waits until it runs again
+    Event later = e;
+    later.at = n.paused_until;
+    later.seq = next_seq_++;
+    if (e.tick) n.tick_at = later.at;
+    queue_.push(std::move(later));
+    return;
+  }
+  mix(static_cast<std::uint64_t>(e.at));
+  mix(e.node);
+  if (e.tick) {
+    n.tick_at = -1;
+    n.engine->tick(now_);
+  } else {
+    mix(e.bytes.size());
+    n.engine->receive(e.from, e.bytes, now_);
+  }
+  collect_events(e.node);
+  flush(e.node);
+}
+
+void Simulation::flush(std::size_t i) {
+  Node& n = nodes_[i];
+  for (Outgoing& out : n.engine->take_outgoing()) {
+    n.bytes_sent += out.bytes.size();
+    const std::size_t dest = index_of(out.to);
+    if (dest == SIZE_MAX || !reachable(i, dest)) continue;
+    if (!out.stream) {
+      std::uniform_real_distribution<double> coin(0.0, 1.0);
+      if (coin(rng_) < network_.loss) continue;
+    }
+    std::uniform_int_distribution<std::int64_t> latency(network_.latency_min_ms,
+                                                        network_.latency_max_ms);
+    const std::int64_t at = now_ + latency(rng_) + nodes_[dest].slow_ms;
+    queue_.push(Event{at, next_seq_++, dest, false, addr_of(i), std::move(out.bytes),
+                      nodes_[dest].generation});
+  }
+  schedule_tick(i);
+}
+
+void Simulation::collect_events(std::size_t i) {
+  Node& n = nodes_[i];
+  for (EngineEvent& e : n.engine->take_events()) {
+    if (e.kind == EngineEvent::Kind::record) {
+      auto& when = first_[{e.record.origin, e.record.version}];
+      when.emplace(i, now_);
+      n.disk.push_back(std::move(e.record));
+    } else if (e.kind == EngineEvent::Kind::member_dead ||
+               e.kind == EngineEvent::Kind::member_left) {
+      const std::size_t about = index_of(e.node + ":");
+      if (about == SIZE_MAX) continue;
+      deaths_[about].emplace(i, now_);
+      if (nodes_[about].up && e.kind == EngineEvent::Kind::member_dead) {
+        false_deaths_.emplace_back(i, about, now_);
+      }
+    } else if (e.kind == EngineEvent::Kind::member_alive) {
+      const std::size_t about = index_of(e.node + ":");
+      if (about != SIZE_MAX) deaths_[about].erase(i);
+    }
+  }
+}
+
+std::size_t Simulation::holders(const Record& r) const {
+  std::size_t count = 0;
+  for (const Node& n : nodes_) {
+    if (!n.up) continue;
+    auto held = n.engine->store().get(r.origin, r.key);
+    if (held && held->version >= r.version) ++count;
+  }
+  return count;
+}
+
+std::int64_t Simulation::first_held(const Record& r, std::size_t j) const {
+  auto it = first_.find({r.origin, r.version});
+  if (it == first_.end()) return -1;
+  auto when = it->second.find(j);
+  return when == it->second.end() ? -1 : when->second;
+}
+
+std::string Simulation::state_of(std::size_t observer, std::size_t node) const {
+  const Member* m = nodes_.at(observer).engine->membership().find(node_name(node));
+  if (m == nullptr) return "unknown";
+  switch (m->state) {
+    case MemberState::alive:
+      return "alive";
+    case MemberState::suspect:
+      return "suspect";
+    case MemberState::dead:
+      return "dead";
+    case MemberState::left:
+      return "left";
+  }
+  return "unknown";
+}
+
+std::uint64_t Simulation::incarnation_of(std::size_t observer, std::size_t node) const {
+  const Member* m = nodes_.at(observer).engine->membership().find(node_name(node));
+  return m == nullptr ? 0 : m->incarnation;
+}
+
+std::vector<std::int64_t> Simulation::death_times(std::size_t node) const {
+  std::vector<std::int64_t> out(nodes_.size(), -1);
+  auto it = deaths_.find(node);
+  if (it == deaths_.end()) return out;
+  for (const auto& [observer, t] : it->second) out[observer] = t;
+  return out;
+}
+
+NodeReport Simulation::report(std::size_t i) const {
+  const Node& n = nodes_.at(i);
+  return NodeReport{node_name(i), n.up, n.bytes_sent, n.engine->stats(), n.engine->health()};
+}
+
+void Simulation::mix(std::uint64_t v) {
+  for (int b = 0; b < 8; ++b) {
+    trace_ ^= (v >> (8 * b)) & 0xFF;
+    trace_ *= 1099511628211ULL;
+  }
+}
+
+}  // namespace metaopt::sim
