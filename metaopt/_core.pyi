@@ -226,3 +226,195 @@ class Opener:
 
     def evicted_senders(self) -> int:
         """Senders dropped to make room."""
+
+class Config:
+    """Every knob of the gossip engine; times in milliseconds (see src/engine/config.hpp)."""
+
+    probe_interval_ms: int
+    probe_timeout_ms: int
+    indirect_checks: int
+    suspicion_mult: float
+    suspicion_max_mult: float
+    suspicion_confirmations: int
+    max_health: int
+    lifeguard: bool
+    gossip_interval_ms: int
+    gossip_fanout: int
+    retransmit_mult: float
+    eager_push: int
+    datagram_budget: int
+    anti_entropy_interval_ms: int
+    anti_entropy_budget: int
+    gossip_to_dead_ms: int
+    reconnect_interval_ms: int
+    reap_dead_ms: int
+    stall_threshold_ms: int
+    grace_ticks: int
+    def __init__(self) -> None: ...
+    @staticmethod
+    def lan() -> Config:
+        """memberlist's LAN defaults."""
+
+    @staticmethod
+    def local() -> Config:
+        """Loopback tests: millisecond timers."""
+
+class Simulation:
+    """N gossip engines in virtual time over a seeded network model."""
+
+    def __init__(
+        self,
+        nodes: int,
+        seed: int,
+        config: Config | str = "lan",
+        loss: float = 0.0,
+        latency_min_ms: int = 1,
+        latency_max_ms: int = 2,
+        encrypt: bool = False,
+    ) -> None: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def now(self) -> int: ...
+    def join_all(self) -> None: ...
+    def run_until(self, until_ms: int) -> None: ...
+    def run_for(self, ms: int) -> None: ...
+    def write(self, node: int, key: str, value: bytes) -> Record: ...
+    def crash(self, node: int) -> None: ...
+    def restart(self, node: int, keep_records: bool) -> None: ...
+    def pause(self, node: int, ms: int) -> None: ...
+    def set_slow(self, node: int, extra_ms: int) -> None: ...
+    def set_loss(self, loss: float) -> None: ...
+    def partition(self, groups: list[list[int]]) -> None: ...
+    def heal(self) -> None: ...
+    def holders(self, record: Record) -> int:
+        """Live nodes holding this record or a newer version of its key."""
+
+    def first_held(self, record: Record, node: int) -> int:
+        """Virtual time node first held the record; -1 if never."""
+
+    def state_of(self, observer: int, node: int) -> str:
+        """'alive', 'suspect', 'dead', 'left' or 'unknown', as observer sees node."""
+
+    def incarnation_of(self, observer: int, node: int) -> int: ...
+    def false_deaths(self) -> list[tuple[int, int, int]]:
+        """(observer, node, time) of each dead verdict about a node that was up."""
+
+    def death_times(self, node: int) -> list[int]:
+        """Per observer, when it marked node dead or left; -1 if not."""
+
+    def up(self, node: int) -> bool: ...
+    def report(self, node: int) -> dict[str, object]: ...
+    def digest(self, node: int) -> dict[str, int]: ...
+    def trace_hash(self) -> int: ...
+
+class Event:
+    """Something a node's engine noticed; see ``Node.drain_events``."""
+
+    @property
+    def kind(self) -> str:
+        """member_alive, member_suspect, member_dead, member_left, record or stalled."""
+
+    @property
+    def node(self) -> str:
+        """The member, or the record's origin."""
+
+    @property
+    def addr(self) -> str: ...
+    @property
+    def meta(self) -> bytes: ...
+    @property
+    def record(self) -> Record | None:
+        """The record applied, for kind 'record'; else None."""
+
+class Member:
+    """One row of a node's member table."""
+
+    @property
+    def node(self) -> str: ...
+    @property
+    def addr(self) -> str: ...
+    @property
+    def state(self) -> str:
+        """alive, suspect, dead or left."""
+
+    @property
+    def incarnation(self) -> int: ...
+    @property
+    def meta(self) -> bytes: ...
+    @property
+    def since_ms(self) -> int:
+        """When state last changed (node clock, ms)."""
+
+class Node:
+    """The gossip engine on a UDP socket and a TCP listener sharing one port.
+
+    A network thread of its own runs the protocol, so a Python thread holding the GIL does not
+    delay probes; every method releases the GIL while it waits. ``keyring`` is copied. ``seed``
+    None draws one. ``config`` is a Config or a preset name ("lan", "local"). ValueError for bad
+    arguments; RuntimeError for a socket that cannot be bound, and for ``join``, ``write`` or
+    ``set_meta`` after ``stop`` and ``restore`` after ``start``.
+    """
+
+    def __init__(
+        self,
+        node_id: str,
+        *,
+        generation: int,
+        keyring: Keyring,
+        label: str = "metaopt",
+        bind_host: str = "127.0.0.1",
+        port: int = 0,
+        advertise_host: str | None = None,
+        advertise_port: int | None = None,
+        seed: int | None = None,
+        config: Config | str = "lan",
+        meta: bytes = b"",
+        rcvbuf_bytes: int = 4194304,
+    ) -> None: ...
+    def start(self) -> None:
+        """Start the network thread; no-op when running."""
+
+    def stop(self, graceful: bool = True) -> None:
+        """Leave (graceful) or just close, as a crash would; joins the thread. Idempotent."""
+
+    @property
+    def running(self) -> bool: ...
+    def join(self, addrs: Sequence[str]) -> None:
+        """Contact these host:port addresses to join their cluster."""
+
+    def write(self, key: str, value: bytes, hlc: int) -> Record:
+        """The next record under this node's origin, queued for gossip."""
+
+    def restore(self, records: Sequence[Record]) -> None:
+        """Records persisted by an earlier life of this node; before start only."""
+
+    def set_meta(self, meta: bytes) -> None:
+        """New metadata, announced with a fresh incarnation."""
+
+    def drain_events(self, max: int = 1024) -> list[Event]:
+        """Remove and return up to max queued events, oldest first."""
+
+    def event_fd(self) -> int:
+        """An eventfd, readable while events are queued (loop.add_reader)."""
+
+    def members(self) -> list[Member]:
+        """The member table, this node included."""
+
+    def digest(self) -> dict[str, int]:
+        """Origin -> watermark."""
+
+    def get(self, origin: str, key: str) -> Record | None:
+        """The record held for (origin, key), or None."""
+
+    def stats(self) -> dict[str, int]:
+        """Engine and socket counters by name."""
+
+    @property
+    def address(self) -> str:
+        """host:port where others reach us."""
+
+    @property
+    def node_id(self) -> str: ...
+    def __enter__(self) -> Node: ...
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...

@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   metaopt::register_store(m);
   metaopt::register_config(m);
   metaopt::register_sim(m);
+  metaopt::register_node(m);
 }

@@ -28,4 +28,7 @@ Config config_from(const pybind11::object& value);
 /// Simulation: N engines in virtual time.
 void register_sim(pybind11::module_& m);
 
+/// Node (the engine on real sockets), Event and Member.
+void register_node(pybind11::module_& m);
+
 }  // namespace metaopt

@@ -41,9 +41,8 @@ void register_sim(py::module_& m) {
   using sim::Simulation;
   py::class_<Simulation>(m, "Simulation",
                          "N gossip engines in virtual time over a seeded network model.")
-      .def(py::init([](std::size_t nodes, std::uint64_t seed, const py::object& config,
-                       double loss, std::int64_t latency_min_ms, std::int64_t latency_max_ms,
-                       bool encrypt) {
+      .def(py::init([](std::size_t nodes, std::uint64_t seed, const py::object& config, double loss,
+                       std::int64_t latency_min_ms, std::int64_t latency_max_ms, bool encrypt) {
              if (loss < 0.0 || loss > 1.0) throw std::invalid_argument("loss must be in [0, 1]");
              if (latency_min_ms < 0 || latency_max_ms < latency_min_ms) {
                throw std::invalid_argument("need 0 <= latency_min_ms <= latency_max_ms");
@@ -52,16 +51,14 @@ void register_sim(py::module_& m) {
              return std::make_unique<Simulation>(nodes, seed, config_from(config), net, encrypt);
            }),
            py::arg("nodes"), py::arg("seed"), py::arg("config") = py::str("lan"),
-           py::arg("loss") = 0.0,
-           py::arg("latency_min_ms") = 1, py::arg("latency_max_ms") = 2,
+           py::arg("loss") = 0.0, py::arg("latency_min_ms") = 1, py::arg("latency_max_ms") = 2,
            py::arg("encrypt") = false)
       .def_property_readonly("size", &Simulation::size)
       .def_property_readonly("now", &Simulation::now)
       .def("join_all", &Simulation::join_all)
       .def("run_until", &Simulation::run_until, py::arg("until_ms"),
            py::call_guard<py::gil_scoped_release>())
-      .def("run_for", &Simulation::run_for, py::arg("ms"),
-           py::call_guard<py::gil_scoped_release>())
+      .def("run_for", &Simulation::run_for, py::arg("ms"), py::call_guard<py::gil_scoped_release>())
       .def(
           "write",
           [](Simulation& s, std::size_t i, const std::string& key, const py::bytes& value) {

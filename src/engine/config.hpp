@@ -11,13 +11,13 @@ namespace metaopt {
 
 struct Config {
   // --- failure detection (SWIM + Lifeguard) ---------------------------------------------
-  std::int64_t probe_interval_ms = 1000;  // one probe of one member per interval (x health)
-  std::int64_t probe_timeout_ms = 500;    // wait this long for a direct ack before asking others
-  std::size_t indirect_checks = 3;        // k members asked to ping-req a silent target
-  double suspicion_mult = 4;              // min suspicion = mult * max(1, log10 N) * interval
-  double suspicion_max_mult = 6;          // max suspicion = max_mult * min suspicion
+  std::int64_t probe_interval_ms = 1000;    // one probe of one member per interval (x health)
+  std::int64_t probe_timeout_ms = 500;      // wait this long for a direct ack before asking others
+  std::size_t indirect_checks = 3;          // k members asked to ping-req a silent target
+  double suspicion_mult = 4;                // min suspicion = mult * max(1, log10 N) * interval
+  double suspicion_max_mult = 6;            // max suspicion = max_mult * min suspicion
   std::size_t suspicion_confirmations = 3;  // K independent accusers shrink it to the minimum
-  int max_health = 8;  // Lifeguard local health multiplier saturates here (S)
+  int max_health = 8;                       // Lifeguard local health multiplier saturates here (S)
   // Lifeguard as a whole: local health, nacks, confirmations, the buddy system. Off gives plain
   // SWIM with a fixed suspicion timeout (the minimum), for comparisons.
   bool lifeguard = true;
@@ -34,8 +34,8 @@ struct Config {
   std::size_t anti_entropy_budget = 256 * 1024;  // bytes of records per exchange and direction
 
   // --- dead members and partitions ---------------------------------------------------------
-  std::int64_t gossip_to_dead_ms = 30000;    // dead members still get gossip this long
-  std::int64_t reconnect_interval_ms = 30000;  // try to rejoin one failed member this often
+  std::int64_t gossip_to_dead_ms = 30000;          // dead members still get gossip this long
+  std::int64_t reconnect_interval_ms = 30000;      // try to rejoin one failed member this often
   std::int64_t reap_dead_ms = 72LL * 3600 * 1000;  // forget failed members after this
 
   // --- observer grace: a stalled engine must not accuse others ------------------------------

@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::int64_t kMemberSyncMs = 30000;  // membership push-pull, scaled above 32 nodes
 constexpr std::int64_t kSyncRetryMs = 5000;    // a sync with no answer may be asked again
+constexpr std::int64_t kMemberReplyMs = 5000;  // at most one unsolicited member list this often
 
 EngineEvent::Kind kind_of(MemberState s) {
   switch (s) {
@@ -137,7 +138,8 @@ std::int64_t Engine::next_deadline() const {
     next = std::min(next, next_probe_at_);
   }
   for (const auto& [node, s] : suspicions_) {
-    next = std::min(next, s.start + suspicion_timeout_ms(s.min_ms, s.max_ms, s.k, s.confirmers.size()));
+    next = std::min(next,
+                    s.start + suspicion_timeout_ms(s.min_ms, s.max_ms, s.k, s.confirmers.size()));
   }
   for (const auto& [seq, relay] : relays_) next = std::min(next, relay.nack_at);
   return std::max(next, last_tick_ + 1);
@@ -313,16 +315,23 @@ void Engine::gossip(std::int64_t now) {
 }
 
 void Engine::anti_entropy(std::int64_t now) {
-  const auto peers = random_peers(1, {}, false, now);
-  if (peers.empty()) return;
-  // Membership rides along now and then (scaled with the group, like memberlist's push-pull).
-  const bool with_members = now >= next_member_sync_at_;
-  if (with_members) {
+  // The partner is drawn from live and failed members alike: a failed member that answers is
+  // a healed partition or a restarted node, found within seconds instead of at the next
+  // reconnect round (and a truly dead one costs one unanswered request per exchange drawn).
+  const auto& pool = members_.others();
+  if (pool.empty()) return;
+  std::uniform_int_distribution<std::size_t> pick(0, pool.size() - 1);
+  const Member* peer = pool[pick(rng_)];
+  // Membership rides along now and then (scaled with the group, like memberlist's push-pull),
+  // and always with a member we hold failed, so that both sides learn what to refute.
+  bool with_members = peer->state == MemberState::dead;
+  if (now >= next_member_sync_at_) {
+    with_members = true;
     const double n = static_cast<double>(members_.live_count());
     const double scale = n > 32 ? std::ceil(std::log2(n) - std::log2(32.0)) + 1 : 1;
     next_member_sync_at_ = now + static_cast<std::int64_t>(kMemberSyncMs * scale);
   }
-  request_sync(peers.front()->addr, with_members, now);
+  request_sync(peer->addr, with_members, now);
 }
 
 void Engine::reconnect(std::int64_t now) {
@@ -513,7 +522,14 @@ void Engine::on_sync_request(const std::string& from, const SyncRequest& m, std:
   ++stats_.sync_exchanges;
   if (!m.members.empty()) apply_members(m.members, now);
   SyncReply reply;
-  if (!m.members.empty()) reply.members = member_entries();
+  // Views that differ are settled by sending ours whole, at most every kMemberReplyMs: at a
+  // thousand members some refutation is always in flight, and gossip settles most of them.
+  const bool differ =
+      m.members_hash != members_hash() && now - last_member_reply_ >= kMemberReplyMs;
+  if (!m.members.empty() || differ) {
+    reply.members = member_entries();
+    last_member_reply_ = now;
+  }
   if (m.digest_hash != digest_hash()) reply.digest = store_.digest();
   reply.equal = m.digest_hash == digest_hash();
   send_stream(m.source_addr.empty() ? from : m.source_addr, reply);
@@ -554,23 +570,23 @@ void Engine::changed(const Member& member, bool broadcast) {
 
 void Engine::apply_members(const std::vector<MemberEntry>& entries, std::int64_t now) {
   for (const MemberEntry& e : entries) {
-    switch (e.state) {
-      case MemberState::alive:
-        on_alive(Alive{e.node, e.addr, e.incarnation, e.meta}, now);
-        break;
-      case MemberState::suspect:
-        // A remote view is news, not an accusation of ours: learn the member, let SWIM decide.
-        on_alive(Alive{e.node, e.addr, e.incarnation, e.meta}, now);
-        break;
-      case MemberState::dead:
-      case MemberState::left:
-        // memberlist: a remote "dead" only makes us suspect, our own probes will tell.
-        if (e.node != self_.node) {
-          on_alive(Alive{e.node, e.addr, e.incarnation, e.meta}, now);
-          if (e.state == MemberState::left) on_dead(Dead{e.node, e.incarnation, e.node}, now);
-        }
-        break;
+    const bool accused = e.state == MemberState::suspect || e.state == MemberState::dead;
+    if (e.node == self_.node) {
+      // The other side of a healed partition holds us dead: refute, or we stay dead there.
+      if (accused && !left_ && e.incarnation >= incarnation_) refute(e.incarnation);
+      continue;
     }
+    const Member* held = members_.find(e.node);
+    if (accused && held != nullptr && held->state == MemberState::alive &&
+        held->incarnation == e.incarnation) {
+      // We hear from it, the peer holds it dead: only the member itself can settle that, by
+      // refuting, so remind it (as the buddy system does for suspects).
+      send(held->addr, {Suspect{e.node, e.incarnation, self_.node}});
+    }
+    // Otherwise a remote entry is news about a member, never an accusation of ours: memberlist
+    // treats a remote dead as at most a suspicion; we let our own probes decide.
+    on_alive(Alive{e.node, e.addr, e.incarnation, e.meta}, now);
+    if (e.state == MemberState::left) on_dead(Dead{e.node, e.incarnation, e.node}, now);
   }
 }
 
@@ -650,6 +666,12 @@ std::uint64_t Engine::digest_hash() const {
   return h;
 }
 
+std::uint64_t Engine::members_hash() const {
+  // Suspicion is left out of it: transient, local and settled by SWIM itself, and at a thousand
+  // members with some loss there is always one somewhere.
+  return members_.view_hash();
+}
+
 void Engine::request_sync(const std::string& addr, bool with_members, std::int64_t now) {
   auto pending = sync_pending_.find(addr);
   if (pending != sync_pending_.end() && now - pending->second < kSyncRetryMs) return;
@@ -657,6 +679,7 @@ void Engine::request_sync(const std::string& addr, bool with_members, std::int64
   SyncRequest req;
   req.source_addr = self_.addr;
   req.digest_hash = digest_hash();
+  req.members_hash = members_hash();
   if (with_members) req.members = member_entries();
   send_stream(addr, req);
 }
@@ -692,22 +715,30 @@ std::string Engine::piggyback(std::size_t budget) {
 
 std::vector<const Member*> Engine::random_peers(std::size_t n, const std::string& exclude,
                                                 bool include_recent_dead, std::int64_t now) {
-  std::vector<const Member*> pool;
-  for (const auto& [node, m] : members_.all()) {
-    if (node == self_.node || node == exclude) continue;
-    const bool live = m.state == MemberState::alive || m.state == MemberState::suspect;
-    const bool recent_dead = include_recent_dead && m.state == MemberState::dead &&
-                             now - m.since_ms < config_.gossip_to_dead_ms;
-    if (live || recent_dead) pool.push_back(&m);
+  const auto& pool = include_recent_dead ? members_.others() : members_.live_peers();
+  auto eligible = [&](const Member* m) {
+    if (m->node == exclude) return false;
+    if (m->state == MemberState::alive || m->state == MemberState::suspect) return true;
+    return include_recent_dead && m->state == MemberState::dead &&
+           now - m->since_ms < config_.gossip_to_dead_ms;
+  };
+  std::vector<const Member*> out;
+  if (pool.empty() || n == 0) return out;
+  // Rejection sampling from our seed: O(n) per call on the hot path instead of O(members).
+  std::uniform_int_distribution<std::size_t> pick(0, pool.size() - 1);
+  for (std::size_t tries = 0; out.size() < n && tries < 8 * n + 8; ++tries) {
+    const Member* m = pool[pick(rng_)];
+    if (eligible(m) && std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
   }
-  // Partial Fisher-Yates: the first n are a uniform sample, drawn from our seed only.
-  const std::size_t take = std::min(n, pool.size());
-  for (std::size_t i = 0; i < take; ++i) {
-    std::uniform_int_distribution<std::size_t> pick(i, pool.size() - 1);
-    std::swap(pool[i], pool[pick(rng_)]);
+  if (out.size() < n) {  // few eligible members: finish with a scan, still in seeded order
+    std::vector<const Member*> rest;
+    for (const Member* m : pool) {
+      if (eligible(m) && std::find(out.begin(), out.end(), m) == out.end()) rest.push_back(m);
+    }
+    std::shuffle(rest.begin(), rest.end(), rng_);
+    for (std::size_t i = 0; i < rest.size() && out.size() < n; ++i) out.push_back(rest[i]);
   }
-  pool.resize(take);
-  return pool;
+  return out;
 }
 
 std::size_t Engine::retransmits() const {

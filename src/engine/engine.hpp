@@ -77,8 +77,8 @@ struct EngineStats {
 };
 
 struct Identity {
-  std::string node;  // unique, stable across restarts
-  std::string addr;  // where others reach it
+  std::string node;              // unique, stable across restarts
+  std::string addr;              // where others reach it
   std::uint32_t generation = 1;  // grows at every start (persisted by the host)
   std::string meta;              // opaque, e.g. slots and load
 };
@@ -182,6 +182,7 @@ class Engine {
   void apply_deltas(const std::vector<OriginRecords>& deltas, std::int64_t now);
   std::vector<OriginRecords> deltas_for(const WireDigest& peer) const;
   std::uint64_t digest_hash() const;
+  std::uint64_t members_hash() const;
   void request_sync(const std::string& addr, bool with_members, std::int64_t now);
 
   // sending
@@ -213,7 +214,7 @@ class Engine {
   std::size_t probe_index_ = 0;
   std::map<std::uint64_t, Relay> relays_;
   std::map<std::string, Suspicion> suspicions_;
-  std::map<std::string, std::int64_t> reminded_;  // suspect -> when we last told it
+  std::map<std::string, std::int64_t> reminded_;      // suspect -> when we last told it
   std::map<std::string, std::int64_t> sync_pending_;  // addr -> when requested
   std::vector<std::string> seeds_;
 
@@ -224,6 +225,7 @@ class Engine {
   std::int64_t next_sync_at_ = 0;
   std::int64_t next_member_sync_at_ = 0;
   std::int64_t next_reconnect_at_ = 0;
+  std::int64_t last_member_reply_ = -1000000;
   bool left_ = false;
 
   std::vector<Outgoing> outgoing_;

@@ -1,79 +1,131 @@
 #include "engine/membership.hpp"
 
 namespace metaopt {
+namespace {
+
+bool failed(MemberState s) { return s == MemberState::dead || s == MemberState::left; }
+
+}  // namespace
+
+std::uint64_t Membership::entry_hash(const Member& m) {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::uint64_t byte) {
+    h ^= byte & 0xFF;
+    h *= 1099511628211ULL;
+  };
+  for (char c : m.node) mix(static_cast<unsigned char>(c));
+  mix(0);
+  for (int i = 0; i < 8; ++i) mix(m.incarnation >> (8 * i));
+  mix(failed(m.state) ? 1 : 0);
+  return h;
+}
+
+void Membership::update(Member& held, const Member& next) {
+  view_hash_ ^= entry_hash(held) ^ entry_hash(next);
+  if (failed(held.state) != failed(next.state)) ++roster_version_;
+  held = next;
+  ++version_;
+}
 
 std::optional<Member> Membership::apply_alive(const Alive& m, std::int64_t now) {
-  auto it = members_.find(m.node);
-  if (it == members_.end()) {
+  Member* found = find_mutable(m.node);
+  if (found == nullptr) {
     Member fresh{m.node, m.addr, m.incarnation, MemberState::alive, m.meta, now};
-    return members_.emplace(m.node, fresh).first->second;
+    view_hash_ ^= entry_hash(fresh);
+    ++version_;
+    ++roster_version_;
+    Member& stored = members_.emplace(m.node, fresh).first->second;
+    index_[m.node] = &stored;
+    return stored;
   }
-  Member& held = it->second;
+  Member& held = *found;
   const bool newer = m.incarnation > held.incarnation;
   // At the same incarnation only a live member's new address or metadata is news: refuting a
   // suspicion, or coming back from the dead, takes a higher incarnation.
-  const bool update = m.incarnation == held.incarnation && held.state == MemberState::alive &&
-                      (held.addr != m.addr || held.meta != m.meta);
-  if (!newer && !update) return std::nullopt;
-  if (held.state != MemberState::alive) held.since_ms = now;
-  held.addr = m.addr;
-  held.meta = m.meta;
-  held.incarnation = m.incarnation;
-  held.state = MemberState::alive;
+  const bool news = m.incarnation == held.incarnation && held.state == MemberState::alive &&
+                    (held.addr != m.addr || held.meta != m.meta);
+  if (!newer && !news) return std::nullopt;
+  Member next = held;
+  if (held.state != MemberState::alive) next.since_ms = now;
+  next.addr = m.addr;
+  next.meta = m.meta;
+  next.incarnation = m.incarnation;
+  next.state = MemberState::alive;
+  update(held, next);
   return held;
 }
 
 std::optional<Member> Membership::apply_suspect(const Suspect& m, std::int64_t now) {
-  auto it = members_.find(m.node);
-  if (it == members_.end()) return std::nullopt;  // unknown: wait for its alive
-  Member& held = it->second;
-  if (held.state == MemberState::dead || held.state == MemberState::left) return std::nullopt;
-  if (m.incarnation < held.incarnation) return std::nullopt;
+  Member* found = find_mutable(m.node);
+  if (found == nullptr) return std::nullopt;  // unknown: wait for its alive
+  Member& held = *found;
+  if (failed(held.state) || m.incarnation < held.incarnation) return std::nullopt;
   if (held.state == MemberState::suspect && m.incarnation == held.incarnation) {
     return std::nullopt;
   }
-  held.incarnation = m.incarnation;
-  held.state = MemberState::suspect;
-  held.since_ms = now;
+  Member next = held;
+  next.incarnation = m.incarnation;
+  next.state = MemberState::suspect;
+  next.since_ms = now;
+  update(held, next);
   return held;
 }
 
 std::optional<Member> Membership::apply_dead(const Dead& m, std::int64_t now) {
-  auto it = members_.find(m.node);
-  if (it == members_.end()) return std::nullopt;
-  Member& held = it->second;
-  if (held.state == MemberState::dead || held.state == MemberState::left) return std::nullopt;
-  if (m.incarnation < held.incarnation) return std::nullopt;
-  held.incarnation = m.incarnation;
-  held.state = m.from == m.node ? MemberState::left : MemberState::dead;
-  held.since_ms = now;
+  Member* found = find_mutable(m.node);
+  if (found == nullptr) return std::nullopt;
+  Member& held = *found;
+  if (failed(held.state) || m.incarnation < held.incarnation) return std::nullopt;
+  Member next = held;
+  next.incarnation = m.incarnation;
+  next.state = m.from == m.node ? MemberState::left : MemberState::dead;
+  next.since_ms = now;
+  update(held, next);
   return held;
 }
 
 const Member* Membership::find(const std::string& node) const {
-  auto it = members_.find(node);
-  return it == members_.end() ? nullptr : &it->second;
+  auto it = index_.find(node);
+  return it == index_.end() ? nullptr : it->second;
 }
 
-std::vector<const Member*> Membership::live_peers() const {
-  std::vector<const Member*> out;
+Member* Membership::find_mutable(const std::string& node) {
+  auto it = index_.find(node);
+  return it == index_.end() ? nullptr : it->second;
+}
+
+void Membership::refresh() const {
+  if (cached_roster_ == roster_version_) return;
+  live_.clear();
+  others_.clear();
   for (const auto& [node, m] : members_) {
-    if (node != self_ && (m.state == MemberState::alive || m.state == MemberState::suspect)) {
-      out.push_back(&m);
-    }
+    if (node == self_ || m.state == MemberState::left) continue;
+    others_.push_back(&m);
+    if (!failed(m.state)) live_.push_back(&m);
   }
-  return out;
+  cached_roster_ = roster_version_;
 }
 
-std::size_t Membership::live_count() const { return live_peers().size() + 1; }
+const std::vector<const Member*>& Membership::live_peers() const {
+  refresh();
+  return live_;
+}
+
+const std::vector<const Member*>& Membership::others() const {
+  refresh();
+  return others_;
+}
 
 std::size_t Membership::reap(std::int64_t now, std::int64_t age_ms) {
   std::size_t dropped = 0;
   for (auto it = members_.begin(); it != members_.end();) {
-    const bool gone = it->second.state == MemberState::dead || it->second.state == MemberState::left;
-    if (gone && now - it->second.since_ms > age_ms) {
+    if (failed(it->second.state) && now - it->second.since_ms > age_ms) {
+      view_hash_ ^= entry_hash(it->second);
+      index_.erase(it->first);
       it = members_.erase(it);
       ++dropped;
+      ++version_;
+      ++roster_version_;
     } else {
       ++it;
     }

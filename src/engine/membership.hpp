@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/messages.hpp"
@@ -38,18 +39,39 @@ class Membership {
   std::optional<Member> apply_dead(const Dead& m, std::int64_t now);
 
   const Member* find(const std::string& node) const;
+  Member* find_mutable(const std::string& node);
   const std::map<std::string, Member>& all() const { return members_; }
 
   /// Members other than self that are alive or suspect: the ones worth probing and gossiping to.
-  std::vector<const Member*> live_peers() const;
-  std::size_t live_count() const;  // self included
+  const std::vector<const Member*>& live_peers() const;
+  std::size_t live_count() const { return live_peers().size() + 1; }  // self included
+  /// Members other than self that have not left, whatever their state.
+  const std::vector<const Member*>& others() const;
+  /// Bumped by every change, so derived views can be cached.
+  std::uint64_t version() const { return version_; }
+  /// Order-independent hash of every (node, incarnation, failed or not), kept up to date on
+  /// each change: members whose views agree have equal hashes, whatever their suspicions.
+  std::uint64_t view_hash() const { return view_hash_; }
 
   /// Drops members dead or left for longer than `age_ms`; returns how many.
   std::size_t reap(std::int64_t now, std::int64_t age_ms);
 
  private:
+  void refresh() const;
+  /// Every change goes through here: keeps the hash and the cached views right.
+  void update(Member& held, const Member& next);
+  static std::uint64_t entry_hash(const Member& m);
+
   std::string self_;
-  std::map<std::string, Member> members_;
+  std::map<std::string, Member> members_;  // ordered: what reaches the wire is deterministic
+  std::unordered_map<std::string, Member*> index_;  // the same members, for O(1) lookups
+  std::uint64_t version_ = 0;
+  std::uint64_t roster_version_ = 0;  // changes of who is live or known, not of suspicion
+  std::uint64_t view_hash_ = 0;
+  // Views rebuilt lazily after a change: the hot paths (every packet) read them.
+  mutable std::uint64_t cached_roster_ = ~std::uint64_t{0};
+  mutable std::vector<const Member*> live_;
+  mutable std::vector<const Member*> others_;
 };
 
 }  // namespace metaopt

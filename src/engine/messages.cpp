@@ -85,6 +85,7 @@ void put_body(std::string& out, const Rumor& m) {
 void put_body(std::string& out, const SyncRequest& m) {
   put_str(out, m.source_addr);
   append_varint(out, m.digest_hash);
+  append_varint(out, m.members_hash);
   put_members(out, m.members);
 }
 void put_body(std::string& out, const SyncReply& m) {
@@ -236,6 +237,7 @@ std::optional<Message> read_body(MessageType type, Reader& r) {
       SyncRequest m;
       m.source_addr = r.str(kMaxAddrBytes);
       m.digest_hash = r.num();
+      m.members_hash = r.num();
       m.members = r.members();
       return m;
     }

@@ -109,8 +109,8 @@ struct OriginRecords {
 using WireDigest = std::map<std::string, std::uint64_t>;
 
 // Anti-entropy, over the stream channel. An idle cluster exchanges only digest hashes:
-//   A -> B  SyncRequest{hash(A), members?}    B answers equal, or with its full digest
-//   B -> A  SyncReply{equal | digest(B), members?}
+//   A -> B  SyncRequest{hash(A), members hash, members?}
+//   B -> A  SyncReply{equal | digest(B), members if A sent its own or the member hashes differ}
 //   A -> B  SyncDeltas{what B lacks, digest(A), want_reply}
 //   B -> A  SyncDeltas{what A lacks}
 // Members ride along on joins and every push-pull period (membership push-pull).
@@ -118,6 +118,7 @@ using WireDigest = std::map<std::string, std::uint64_t>;
 struct SyncRequest {
   std::string source_addr;
   std::uint64_t digest_hash = 0;
+  std::uint64_t members_hash = 0;  // views that differ are exchanged whole in the reply
   std::vector<MemberEntry> members;
 };
 struct SyncReply {

@@ -9,8 +9,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <set>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 namespace metaopt {
@@ -24,17 +26,28 @@ class RumorQueue {
   /// that reached `limit`. Appends their bytes to `out`; returns how many bytes were used.
   std::size_t fill(std::string& out, std::size_t budget, std::size_t limit);
 
-  std::size_t size() const { return items_.size(); }
-  bool empty() const { return items_.empty(); }
+  std::size_t size() const { return ranked_.size(); }
+  bool empty() const { return ranked_.empty(); }
 
  private:
   struct Item {
-    std::string subject;
-    std::string encoded;
     std::size_t sent = 0;
     std::uint64_t order = 0;  // insertion counter: newer first among equals
+    std::string subject;
+    std::string encoded;
   };
-  std::map<std::string, Item> items_;  // by subject
+  // Priority order: fewest transmissions, then newest; the subject makes keys unique.
+  struct ByPriority {
+    bool operator()(const Item& a, const Item& b) const {
+      if (a.sent != b.sent) return a.sent < b.sent;
+      if (a.order != b.order) return a.order > b.order;
+      return a.subject < b.subject;
+    }
+  };
+  using Ranked = std::set<Item, ByPriority>;
+
+  Ranked ranked_;
+  std::unordered_map<std::string, Ranked::iterator> index_;  // by subject; never iterated
   std::uint64_t next_order_ = 0;
 };
 

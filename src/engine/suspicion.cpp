@@ -13,10 +13,9 @@ std::int64_t suspicion_min_ms(double mult, std::size_t n, std::int64_t probe_int
 std::int64_t suspicion_timeout_ms(std::int64_t min_ms, std::int64_t max_ms, std::size_t k,
                                   std::size_t confirmations) {
   if (k == 0 || max_ms <= min_ms) return min_ms;
-  const double frac = std::log(static_cast<double>(confirmations) + 1.0) /
-                      std::log(static_cast<double>(k) + 1.0);
-  const double timeout =
-      static_cast<double>(max_ms) - static_cast<double>(max_ms - min_ms) * frac;
+  const double frac =
+      std::log(static_cast<double>(confirmations) + 1.0) / std::log(static_cast<double>(k) + 1.0);
+  const double timeout = static_cast<double>(max_ms) - static_cast<double>(max_ms - min_ms) * frac;
   return std::max(min_ms, static_cast<std::int64_t>(std::floor(timeout)));
 }
 

@@ -8,7 +8,9 @@ namespace {
 
 constexpr std::uint16_t kPort = 7946;
 
-std::string addr_of(std::size_t i) { return Simulation::node_name(i) + ":" + std::to_string(kPort); }
+std::string addr_of(std::size_t i) {
+  return Simulation::node_name(i) + ":" + std::to_string(kPort);
+}
 
 }  // namespace
 
@@ -22,6 +24,7 @@ Simulation::Simulation(std::size_t nodes, std::uint64_t seed, Config config, Net
       rng_(seed),
       keys_(std::make_shared<Keyring>()),
       nodes_(nodes) {
+  for (std::size_t i = 0; i < nodes; ++i) addrs_.push_back(addr_of(i));
   keys_->add(1, std::string(32, 'k'));
   keys_->use(1);
   for (std::size_t i = 0; i < nodes; ++i) boot(i, false);
@@ -31,8 +34,9 @@ void Simulation::boot(std::size_t i, bool keep_records) {
   Node& n = nodes_[i];
   Identity id{node_name(i), addr_of(i), n.generation, {}};
   const std::uint64_t seed = rng_();
-  n.engine = std::make_unique<Engine>(config_, id, seed, keys_, "sim",
-                                      encrypt_ ? CryptoMode::aes_256_gcm : CryptoMode::null_simulator);
+  n.engine =
+      std::make_unique<Engine>(config_, id, seed, keys_, "sim",
+                               encrypt_ ? CryptoMode::aes_256_gcm : CryptoMode::null_simulator);
   if (keep_records) {
     n.engine->restore(n.disk);
   } else {
@@ -108,12 +112,13 @@ void Simulation::schedule_tick(std::size_t i) {
   const std::int64_t at = std::max(n.engine->next_deadline(), now_);
   if (n.tick_at >= 0 && n.tick_at <= at) return;
   n.tick_at = at;
-  queue_.push(Event{at, next_seq_++, i, true, {}, {}, n.generation});
+  queue_.push(Event{at, next_seq_++, i, true, 0, {}, n.generation});
 }
 
 void Simulation::run_until(std::int64_t until_ms) {
   while (!queue_.empty() && queue_.top().at <= until_ms) {
-    Event e = queue_.top();
+    // Moving out of top() is safe: the element is popped right after, before any comparison.
+    Event e = std::move(const_cast<Event&>(queue_.top()));
     queue_.pop();
     now_ = e.at;
     deliver(e);
@@ -140,7 +145,7 @@ void Simulation::deliver(const Event& e) {
     n.engine->tick(now_);
   } else {
     mix(e.bytes.size());
-    n.engine->receive(e.from, e.bytes, now_);
+    n.engine->receive(addrs_[e.from], e.bytes, now_);
   }
   collect_events(e.node);
   flush(e.node);
@@ -159,8 +164,8 @@ void Simulation::flush(std::size_t i) {
     std::uniform_int_distribution<std::int64_t> latency(network_.latency_min_ms,
                                                         network_.latency_max_ms);
     const std::int64_t at = now_ + latency(rng_) + nodes_[dest].slow_ms;
-    queue_.push(Event{at, next_seq_++, dest, false, addr_of(i), std::move(out.bytes),
-                      nodes_[dest].generation});
+    queue_.push(
+        Event{at, next_seq_++, dest, false, i, std::move(out.bytes), nodes_[dest].generation});
   }
   schedule_tick(i);
 }

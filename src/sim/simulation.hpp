@@ -103,7 +103,7 @@ class Simulation {
     std::uint64_t seq;
     std::size_t node;
     bool tick;
-    std::string from;
+    std::size_t from;  // sender's index
     std::string bytes;
     std::uint32_t generation;  // a delivery to a restarted node's old life is dropped
     bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
@@ -124,6 +124,7 @@ class Simulation {
   std::mt19937_64 rng_;
   std::shared_ptr<Keyring> keys_;
   std::vector<Node> nodes_;
+  std::vector<std::string> addrs_;  // "n<i>:7946", built once
   std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
   std::uint64_t next_seq_ = 0;
   std::int64_t now_ = 0;
