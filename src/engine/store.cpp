@@ -192,7 +192,7 @@ std::vector<Record> Store::apply_deltas(const Deltas& deltas) {
   std::vector<Record> applied;
   for (const OriginDelta& delta : deltas) {
     if (delta.origin == self_) {
-      apply_own_delta(delta);
+      apply_own_delta(delta, applied);
       continue;
     }
     bool intact = origin_problem(delta.origin) == nullptr;
@@ -209,17 +209,29 @@ std::vector<Record> Store::apply_deltas(const Deltas& deltas) {
   return applied;
 }
 
-void Store::apply_own_delta(const OriginDelta& delta) {
+void Store::apply_own_delta(const OriginDelta& delta, std::vector<Record>& recovered) {
   bool conflict = delta.covered_up_to > own_version();
+  bool intact = true;
   for (const Record& record : delta.records) {
-    if (record.origin != self_ || record_problem(record) != nullptr) continue;
+    if (record.origin != self_ || record_problem(record) != nullptr) {
+      intact = false;
+      continue;
+    }
     if (record.version > own_version()) {
       conflict = true;
-    } else {
-      recover_own(record);
+    } else if (recover_own(record) == Applied::own) {
+      recovered.push_back(record);  // ours from an earlier boot that we had lost: the host keeps it
     }
   }
-  if (conflict) ++own_conflicts_;
+  if (conflict) {
+    ++own_conflicts_;
+    return;
+  }
+  // The peer vouches for everything of our earlier boots up to covered_up_to, so after a
+  // restart with an empty disk our watermark (and digest) catches up with everyone else's.
+  if (intact && delta.covered_up_to > watermark(self_)) {
+    log_of(self_).raise_watermark(delta.covered_up_to);
+  }
 }
 
 // --- queries ------------------------------------------------------------------------------

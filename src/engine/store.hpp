@@ -108,10 +108,10 @@ class Store {
   Deltas deltas_for(const Digest& peer, std::size_t byte_budget) const;
 
   /// Applies a peer's deltas and raises each origin's watermark to covered_up_to, unless the
-  /// delta held a rejected record. Returns the records newly applied, in order. Deltas for our
-  /// own origin raise nothing: we are its authority. Their records from earlier boots are kept
-  /// as apply keeps them (not returned), and a version we never issued counts one own conflict
-  /// per delta.
+  /// delta held a rejected record. Returns the records newly applied, in order, including our
+  /// own records from earlier boots that we had lost (a restart with an empty disk), which also
+  /// raise our own watermark. A version of ours we never issued counts one own conflict per
+  /// delta and raises nothing.
   std::vector<Record> apply_deltas(const Deltas& deltas);
 
   std::optional<Record> get(std::string_view origin, std::string_view key) const;
@@ -147,7 +147,7 @@ class Store {
  private:
   Applied apply_remote(const Record& record);
   Applied recover_own(const Record& record);
-  void apply_own_delta(const OriginDelta& delta);
+  void apply_own_delta(const OriginDelta& delta, std::vector<Record>& recovered);
   OriginLog& log_of(const std::string& origin);
   const OriginLog* find(std::string_view origin) const;
 

@@ -434,14 +434,26 @@ def test_own_records_of_an_earlier_boot_are_recovered_if_newer() -> None:
     assert store.own_conflicts == 0
 
 
-def test_own_origin_deltas_never_raise_our_watermark() -> None:
+def test_own_origin_deltas_recover_lost_records_but_never_lower_our_watermark() -> None:
     store = Store("a", 2)
     write_keys(store, "x")
     old = Record("a", "old", v(1, 5), 1, b"")
-    assert store.apply_deltas([OriginDelta("a", [old], v(1, 9))]) == []
+    assert store.apply_deltas([OriginDelta("a", [old], v(1, 9))]) == [old]  # the host keeps it
     assert store.watermark("a") == v(2, 1)
     assert store.get("a", "old") == old  # an earlier boot's record, recovered
     assert store.own_conflicts == 0
+
+
+def test_a_restart_with_an_empty_disk_catches_up_on_its_own_origin() -> None:
+    first_life = Store("a", 1)
+    x, y = write_keys(first_life, "x", "y")
+    peer = Store("b", 1)
+    peer.apply_deltas(first_life.deltas_for(peer.digest(), 1 << 20))
+    reborn = Store("a", 2)  # a new disk: nothing restored
+    recovered = reborn.apply_deltas(peer.deltas_for(reborn.digest(), 1 << 20))
+    assert recovered == [x, y]
+    assert reborn.digest() == peer.digest()  # so the two stop exchanging deltas
+    assert reborn.own_conflicts == 0
 
 
 # --- convergence under random workloads ---------------------------------------------------------
