@@ -300,8 +300,34 @@ def test_node_drops_oversize_datagrams_and_syncs_over_tcp(make_node: MakeNode) -
         b.join([a.address])
         wait_until(lambda: b.digest() == want, 30, "b to hold a's records")
         assert_holds(b, records)
-        assert a.stats()["datagrams_oversize"] > 0
+        wait_until(lambda: a.stats()["datagrams_oversize"] > 0, 10, "oversize datagrams counted")
         assert a.stats()["errors"] == 0
+
+
+def test_node_drops_frames_to_unreachable_peers(make_node: MakeNode) -> None:
+    a = make_node("a")
+    a.start()
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        refused = closed.getsockname()[1]  # nothing listens there once this closes
+    a.join([f"127.0.0.1:{refused}"])
+    wait_until(lambda: a.stats()["frames_dropped"] >= 1, 10, "the refused frame dropped")
+    assert a.stats()["tcp_connect_failures"] >= 1
+    # A listener that never accepts, its backlog full: further SYNs go unanswered.
+    with socket.socket() as hole, socket.socket() as filler:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(0)
+        filler.connect(hole.getsockname())
+        before = a.stats()
+        a.join([f"127.0.0.1:{hole.getsockname()[1]}"])
+        wait_until(
+            lambda: a.stats()["tcp_connect_failures"] > before["tcp_connect_failures"],
+            10,
+            "the connect to time out",
+        )
+    after = a.stats()
+    assert after["frames_dropped"] > before["frames_dropped"]
+    assert after["errors"] == 0
 
 
 def test_node_survives_hostile_input(make_node: MakeNode) -> None:
