@@ -32,6 +32,7 @@ py::dict to_dict(const sim::NodeReport& r) {
   d["stalls"] = r.stats.stalls;
   d["records_applied"] = r.stats.records_applied;
   d["sync_exchanges"] = r.stats.sync_exchanges;
+  d["sync_continued"] = r.stats.sync_continued;
   return d;
 }
 

@@ -522,6 +522,7 @@ void Engine::on_sync_request(const std::string& from, const SyncRequest& m, std:
   ++stats_.sync_exchanges;
   if (!m.members.empty()) apply_members(m.members, now);
   SyncReply reply;
+  reply.source_addr = self_.addr;
   // Views that differ are settled by sending ours whole, at most every kMemberReplyMs: at a
   // thousand members some refutation is always in flight, and gossip settles most of them.
   const bool differ =
@@ -530,29 +531,41 @@ void Engine::on_sync_request(const std::string& from, const SyncRequest& m, std:
     reply.members = member_entries();
     last_member_reply_ = now;
   }
-  if (m.digest_hash != digest_hash()) reply.digest = store_.digest();
   reply.equal = m.digest_hash == digest_hash();
+  if (!reply.equal) reply.digest = store_.digest();
   send_stream(m.source_addr.empty() ? from : m.source_addr, reply);
 }
 
 void Engine::on_sync_reply(const std::string& from, const SyncReply& m, std::int64_t now) {
-  sync_pending_.erase(from);
+  const std::string& peer = m.source_addr.empty() ? from : m.source_addr;
+  sync_pending_.erase(peer);
   if (!m.members.empty()) apply_members(m.members, now);
   if (m.equal) return;
   // Send what the peer lacks, with our digest so it answers with what we lack.
   SyncDeltas out;
-  out.deltas = deltas_for(m.digest);
+  out.source_addr = self_.addr;
+  out.more = fill_deltas(m.digest, out.deltas);
   out.digest = store_.digest();
   out.want_reply = true;
-  send_stream(from, out);
+  send_stream(peer, out);
 }
 
 void Engine::on_sync_deltas(const std::string& from, const SyncDeltas& m, std::int64_t now) {
+  const std::string& peer = m.source_addr.empty() ? from : m.source_addr;
   apply_deltas(m.deltas, now);
-  if (!m.want_reply) return;
-  SyncDeltas out;
-  out.deltas = deltas_for(m.digest);
-  send_stream(from, out);
+  if (m.want_reply) {
+    SyncDeltas out;
+    out.source_addr = self_.addr;
+    out.more = fill_deltas(m.digest, out.deltas);
+    send_stream(peer, out);
+  }
+  if (m.more) {
+    // A backlog larger than one exchange's budget (a joining or returning member): go on at
+    // once rather than at the next anti-entropy round, so it drains at stream speed.
+    ++stats_.sync_continued;
+    sync_pending_.erase(peer);
+    request_sync(peer, false, now);
+  }
 }
 
 // ---- membership and records helpers ------------------------------------------------------
@@ -622,6 +635,19 @@ void Engine::apply_deltas(const std::vector<OriginRecords>& deltas, std::int64_t
     e.record = std::move(r);
     events_.push_back(std::move(e));
   }
+}
+
+bool Engine::fill_deltas(const WireDigest& peer, std::vector<OriginRecords>& out) const {
+  out = deltas_for(peer);
+  // More is owed when some origin we are ahead on was left out, or cut short, by the budget.
+  std::map<std::string, std::uint64_t> covered;
+  for (const auto& d : out) covered[d.origin] = std::max(covered[d.origin], d.covered_up_to);
+  for (const auto& [origin, ours] : store_.digest()) {
+    auto theirs = peer.find(origin);
+    const std::uint64_t have = theirs == peer.end() ? 0 : theirs->second;
+    if (ours > have && covered[origin] < ours) return true;
+  }
+  return false;
 }
 
 std::vector<OriginRecords> Engine::deltas_for(const WireDigest& peer) const {

@@ -74,6 +74,7 @@ struct EngineStats {
   std::uint64_t stalls = 0;
   std::uint64_t records_applied = 0;
   std::uint64_t sync_exchanges = 0;
+  std::uint64_t sync_continued = 0;  // exchanges resumed at once because a budget cut them
 };
 
 struct Identity {
@@ -181,6 +182,8 @@ class Engine {
   void gossip_record(const Record& r);
   void apply_deltas(const std::vector<OriginRecords>& deltas, std::int64_t now);
   std::vector<OriginRecords> deltas_for(const WireDigest& peer) const;
+  /// Fills `out` with what the peer lacks; true when the budget left some of it for later.
+  bool fill_deltas(const WireDigest& peer, std::vector<OriginRecords>& out) const;
   std::uint64_t digest_hash() const;
   std::uint64_t members_hash() const;
   void request_sync(const std::string& addr, bool with_members, std::int64_t now);

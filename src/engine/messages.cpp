@@ -89,14 +89,17 @@ void put_body(std::string& out, const SyncRequest& m) {
   put_members(out, m.members);
 }
 void put_body(std::string& out, const SyncReply& m) {
+  put_str(out, m.source_addr);
   out.push_back(m.equal ? 1 : 0);
   put_digest(out, m.digest);
   put_members(out, m.members);
 }
 void put_body(std::string& out, const SyncDeltas& m) {
+  put_str(out, m.source_addr);
   put_deltas(out, m.deltas);
   put_digest(out, m.digest);
   out.push_back(m.want_reply ? 1 : 0);
+  out.push_back(m.more ? 1 : 0);
 }
 
 MessageType type_of(const Message& m) {
@@ -243,6 +246,7 @@ std::optional<Message> read_body(MessageType type, Reader& r) {
     }
     case MessageType::sync_reply: {
       SyncReply m;
+      m.source_addr = r.str(kMaxAddrBytes);
       m.equal = r.flag();
       m.digest = r.digest();
       m.members = r.members();
@@ -250,9 +254,11 @@ std::optional<Message> read_body(MessageType type, Reader& r) {
     }
     case MessageType::sync_deltas: {
       SyncDeltas m;
+      m.source_addr = r.str(kMaxAddrBytes);
       m.deltas = r.deltas();
       m.digest = r.digest();
       m.want_reply = r.flag();
+      m.more = r.flag();
       return m;
     }
   }

@@ -122,14 +122,17 @@ struct SyncRequest {
   std::vector<MemberEntry> members;
 };
 struct SyncReply {
+  std::string source_addr;  // where the replier listens: a stream's peer port is ephemeral
   bool equal = false;
   WireDigest digest;  // empty when equal
   std::vector<MemberEntry> members;
 };
 struct SyncDeltas {
+  std::string source_addr;
   std::vector<OriginRecords> deltas;
   WireDigest digest;  // the sender's, when it wants deltas back
   bool want_reply = false;
+  bool more = false;  // the byte budget cut these deltas short: ask again at once
 };
 
 using Message = std::variant<Ping, Ack, Nack, PingReq, Alive, Suspect, Dead, RecordMsg, Rumor,

@@ -107,8 +107,9 @@ Node::Node(Config config, Identity identity, std::uint64_t seed,
                                   ? resolve_address(format_host(udp_->local()), port, family_)
                                   : resolve_address(options_.advertise_host, port, family_);
   if (is_wildcard(advertised)) {
-    throw std::invalid_argument("bind_host '" + options_.bind_host +
-                                "' is a wildcard: set advertise_host to an address others reach");
+    throw std::invalid_argument("cannot advertise the wildcard address " +
+                                format_address(advertised) +
+                                ": set advertise_host to an address others reach");
   }
   address_ = format_address(advertised);
   identity.addr = address_;

@@ -194,3 +194,19 @@ def test_encrypted_simulation_behaves_like_the_null_one():
     sim.run_for(3_000)
     assert sim.holders(record) == 20
     assert sum(sim.report(i)["packets_rejected"] for i in range(20)) == 0
+
+
+def test_a_returning_node_drains_a_large_backlog_at_stream_speed():
+    sim = settled(3, seed=1, loss=0.0)
+    for i in range(20_000):  # 10 MB of history, 40 anti-entropy budgets
+        sim.write(0, f"k{i}", b"v" * 500)
+    sim.run_for(10_000)
+    sim.crash(2)
+    sim.run_for(1_000)
+    sim.restart(2, keep_records=False)
+    back = sim.now
+    while sim.digest(2) != sim.digest(0) and sim.now - back < 60_000:
+        sim.run_for(50)
+    # Exchanges cut by the budget continue at once: round trips, not one budget per second.
+    assert sim.now - back < 2_000
+    assert sim.report(2)["sync_continued"] >= 30
