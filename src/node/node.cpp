@@ -16,7 +16,9 @@ namespace metaopt {
 namespace {
 
 constexpr int kBindAttempts = 8;  // fresh ephemeral ports tried when TCP's is taken
-constexpr std::size_t kDatagramsPerWakeup = 1024;  // then the engine gets them, then more
+// Datagrams read per wakeup before the engine gets them: in effect "until the socket is empty"
+// (an 8 MiB buffer holds a few thousand), bounded so the engine lock is never held for long.
+constexpr std::size_t kDatagramsPerWakeup = 8192;
 constexpr int kReadyMax = 64;
 constexpr std::size_t kMaxReported = 64;           // distinct error messages written to stderr
 constexpr std::int64_t kMaxTimerMs = 3600 * 1000;  // never arm the timer further ahead
@@ -320,40 +322,46 @@ void Node::run() {
 }
 
 void Node::loop() {
-  std::vector<Inbound> inbox;
-  guarded([&] { service(inbox); });  // the first tick, which also arms the timer
+  Batch batch;
+  guarded([&] { service(batch); });  // the first tick, which also arms the timer
   epoll_event ready[kReadyMax];
   while (!stop_requested_.load()) {
     const int n = poller_.wait(ready, kReadyMax, -1);
     const std::int64_t now = now_ms();
-    inbox.clear();
-    for (int i = 0; i < n; ++i) guarded([&] { dispatch(ready[i], now, inbox); });
+    batch.clear();
+    for (int i = 0; i < n; ++i) guarded([&] { dispatch(ready[i], now, batch); });
+    // A sender numbers datagrams and frames from one counter, and the receiver's replay window
+    // is 64 wide: a frame opened before the datagrams sealed ahead of it would push them out of
+    // the window. So: every datagram that is already here first, then the frames.
+    if (!batch.frames.empty()) guarded([&] { udp_->drain(batch.datagrams, kDatagramsPerWakeup); });
     if (stop_requested_.load()) break;
-    guarded([&] { service(inbox); });
+    guarded([&] { service(batch); });
   }
 }
 
-void Node::dispatch(const epoll_event& ev, std::int64_t now, std::vector<Inbound>& inbox) {
+void Node::dispatch(const epoll_event& ev, std::int64_t now, Batch& batch) {
   const int fd = ev.data.fd;
   if (fd == udp_->fd()) {
-    udp_->drain(inbox, kDatagramsPerWakeup);
+    udp_->drain(batch.datagrams, kDatagramsPerWakeup);
   } else if (fd == streams_->listener_fd()) {
     streams_->accept_ready(now);
   } else if (fd == timer_.get() || fd == wake_.get()) {
     clear_fd(fd);
   } else {
-    streams_->on_event(fd, ev.events, now, inbox);
+    streams_->on_event(fd, ev.events, now, batch.frames);
   }
 }
 
-void Node::service(std::vector<Inbound>& inbox) {
+void Node::service(Batch& batch) {
   std::vector<Outgoing> out;
   std::vector<EngineEvent> events;
   std::int64_t deadline = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     const std::int64_t now = now_ms();
-    for (Inbound& in : inbox) guarded([&] { engine_->receive(in.from, in.bytes, now); });
+    for (auto* inbox : {&batch.datagrams, &batch.frames}) {
+      for (Inbound& in : *inbox) guarded([&] { engine_->receive(in.from, in.bytes, now); });
+    }
     if (now >= engine_->next_deadline()) guarded([&] { engine_->tick(now); });
     out = engine_->take_outgoing();
     events = engine_->take_events();
@@ -379,7 +387,7 @@ void Node::leave_and_flush() {
   const std::int64_t until = now_ms() + options_.leave_flush_ms;
   transmit(out, now_ms());
   // Only what is already queued is still sent; what arrives meanwhile is read and dropped.
-  std::vector<Inbound> discard;
+  Batch discard;
   epoll_event ready[kReadyMax];
   for (std::int64_t now = now_ms(); !streams_->flushed() && now < until; now = now_ms()) {
     const int n = poller_.wait(ready, kReadyMax, static_cast<int>(until - now));

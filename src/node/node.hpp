@@ -107,8 +107,18 @@ class Node {
 
   void run();
   void loop();
-  void dispatch(const epoll_event& ev, std::int64_t now, std::vector<Inbound>& inbox);
-  void service(std::vector<Inbound>& inbox);
+  /// What one wakeup read: datagrams and stream frames, handed to the engine in that order.
+  struct Batch {
+    std::vector<Inbound> datagrams;
+    std::vector<Inbound> frames;
+    void clear() {
+      datagrams.clear();
+      frames.clear();
+    }
+  };
+
+  void dispatch(const epoll_event& ev, std::int64_t now, Batch& batch);
+  void service(Batch& batch);
   void leave_and_flush();
   void transmit(std::vector<Outgoing>& out, std::int64_t now);
   void publish(std::vector<EngineEvent>&& events);

@@ -4,9 +4,10 @@
 // sends only on the connections it opened, one per destination address, kept in a small pool;
 // it reads frames from the connections others opened to it (and from its own, should a peer
 // answer there). The first frame on every connection is a hello that names the opener's
-// advertised address: the engine answers some stream messages to the address they came from
-// (sync replies and deltas), and an inbound connection comes from an ephemeral port that no one
-// listens on, so the Node passes the hello's address as `from` instead. The hello is not
+// advertised address: the engine sends some answers to the address a packet came from (a
+// reminder to a member it suspects, a correction of a stale accusation), and an inbound
+// connection comes from an ephemeral port that no one listens on, so the Node passes the hello's
+// address as `from` instead, the address the engine knows that member by. The hello is not
 // authenticated, any more than a UDP source address is: a liar only redirects answers sealed for
 // someone else, and the sealed packets inside frames are what the engine trusts.
 //
