@@ -376,7 +376,14 @@ OpenStatus Opener::open_packet(std::string_view packet, Opened& out) {
   if (parsed != OpenStatus::ok) return parsed;
   const MasterKey* master = keyring_->key(view.key_id);
   if (master == nullptr) return OpenStatus::unknown_key;
-  switch (replay_.check(view.sender, view.generation, view.counter)) {
+  // One window per (sender, channel): a sender numbers both channels from one counter (so
+  // nonces never repeat), but a stream frame can be overtaken by many later datagrams, and one
+  // shared 64-wide window would then refuse it as a replay.
+  std::string& stream_key = replay_key_;
+  stream_key.assign(view.sender);
+  stream_key.push_back('\0');
+  stream_key.push_back(static_cast<char>(view.channel));
+  switch (replay_.check(stream_key, view.generation, view.counter)) {
     case ReplayVerdict::fresh:
       break;
     case ReplayVerdict::replayed:
@@ -386,7 +393,7 @@ OpenStatus Opener::open_packet(std::string_view packet, Opened& out) {
   }
   if (!authenticate(view, *master)) return OpenStatus::auth_failed;
 
-  replay_.accept(view.sender, view.generation, view.counter);
+  replay_.accept(stream_key, view.generation, view.counter);
   out.sender.assign(view.sender);
   out.generation = view.generation;
   out.counter = view.counter;

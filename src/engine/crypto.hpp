@@ -210,6 +210,7 @@ class Opener {
   const Keyring* keyring_;
   CryptoMode mode_;
   ReplayTable replay_;
+  std::string replay_key_;  // (sender, channel), reused to avoid an allocation per packet
   std::unique_ptr<PacketCipher> cipher_;  // null in null_simulator mode
   LruMap<SenderKey> keys_;                // by key_id || generation || sender
   std::uint64_t keys_epoch_;              // the keyring epoch keys_ was derived at

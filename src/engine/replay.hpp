@@ -1,6 +1,7 @@
 // Replay protection for opened packets: per sender, the sender's current generation and a
 // sliding window over packet counters (RFC 4303 section 3.4.3, 64 wide as that RFC recommends).
 //
+// Keys are chosen by the caller; the Opener keys by (sender, channel), see crypto.cpp.
 // A sender numbers its packets 1, 2, 3, ... within one generation, and takes a new, larger
 // generation when it restarts (crypto.hpp). A packet is fresh when its generation is the sender's
 // current one and its counter is above the window or inside it and not yet seen, or when its
