@@ -55,20 +55,6 @@ const char* kind_name(EngineEvent::Kind kind) {
   return "unknown";
 }
 
-const char* state_name(MemberState state) {
-  switch (state) {
-    case MemberState::alive:
-      return "alive";
-    case MemberState::suspect:
-      return "suspect";
-    case MemberState::dead:
-      return "dead";
-    case MemberState::left:
-      return "left";
-  }
-  return "unknown";
-}
-
 std::shared_ptr<const Keyring> copy_keyring(const Keyring& source) {
   auto copy = std::make_shared<Keyring>();
   for (const std::uint8_t id : source.ids()) {
@@ -133,7 +119,7 @@ py::str event_repr(const EngineEvent& e) {
 
 py::str member_repr(const Member& m) {
   return py::str("Member(node={!r}, addr={!r}, state={!r}, incarnation={})")
-      .format(m.node, m.addr, state_name(m.state), m.incarnation);
+      .format(m.node, m.addr, to_string(m.state), m.incarnation);
 }
 
 void register_event(py::module_& m) {
@@ -159,7 +145,7 @@ void register_member(py::module_& m) {
       .def_readonly("node", &Member::node)
       .def_readonly("addr", &Member::addr)
       .def_property_readonly(
-          "state", [](const Member& x) { return state_name(x.state); },
+          "state", [](const Member& x) { return to_string(x.state); },
           "alive, suspect, dead or left.")
       .def_readonly("incarnation", &Member::incarnation)
       .def_property_readonly("meta", [](const Member& x) { return py::bytes(x.meta); })

@@ -267,6 +267,20 @@ std::optional<Message> read_body(MessageType type, Reader& r) {
 
 }  // namespace
 
+const char* to_string(MemberState state) {
+  switch (state) {
+    case MemberState::alive:
+      return "alive";
+    case MemberState::suspect:
+      return "suspect";
+    case MemberState::dead:
+      return "dead";
+    case MemberState::left:
+      return "left";
+  }
+  return "unknown";
+}
+
 void encode_message(std::string& out, const Message& message) {
   std::string body;
   std::visit([&body](const auto& m) { put_body(body, m); }, message);

@@ -45,6 +45,9 @@ enum class MessageType : std::uint8_t {
 
 enum class MemberState : std::uint8_t { alive = 0, suspect = 1, dead = 2, left = 3 };
 
+/// "alive", "suspect", "dead" or "left".
+const char* to_string(MemberState state);
+
 /// Probe of `target` (its id, so a new node at a recycled address does not answer for it).
 struct Ping {
   std::uint64_t seq = 0;

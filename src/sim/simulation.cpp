@@ -211,18 +211,7 @@ std::int64_t Simulation::first_held(const Record& r, std::size_t j) const {
 
 std::string Simulation::state_of(std::size_t observer, std::size_t node) const {
   const Member* m = nodes_.at(observer).engine->membership().find(node_name(node));
-  if (m == nullptr) return "unknown";
-  switch (m->state) {
-    case MemberState::alive:
-      return "alive";
-    case MemberState::suspect:
-      return "suspect";
-    case MemberState::dead:
-      return "dead";
-    case MemberState::left:
-      return "left";
-  }
-  return "unknown";
+  return m == nullptr ? "unknown" : to_string(m->state);
 }
 
 std::uint64_t Simulation::incarnation_of(std::size_t observer, std::size_t node) const {
