@@ -728,7 +728,7 @@ def partition_rows(f: Figures) -> list[list[str]]:
         if not parts:
             continue
         scenario = f"50/50 partition 120 s, heal, N={n}"
-        samples = f"{len(parts)} seeds"
+        samples = f"{len(parts)} seed{'s' if len(parts) > 1 else ''}"
         heal = percentile((p.membership_s for p in parts), 99)
         alive = percentile((p.all_alive_s for p in parts), 99)
         records = percentile((p.records_s for p in parts), 99)
