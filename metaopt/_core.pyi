@@ -233,6 +233,7 @@ class Config:
     probe_interval_ms: int
     probe_timeout_ms: int
     indirect_checks: int
+    tcp_fallback: bool
     suspicion_mult: float
     suspicion_max_mult: float
     suspicion_confirmations: int

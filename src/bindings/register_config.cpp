@@ -27,6 +27,7 @@ void register_config(py::module_& m) {
       .def_readwrite("probe_interval_ms", &Config::probe_interval_ms)
       .def_readwrite("probe_timeout_ms", &Config::probe_timeout_ms)
       .def_readwrite("indirect_checks", &Config::indirect_checks)
+      .def_readwrite("tcp_fallback", &Config::tcp_fallback)
       .def_readwrite("suspicion_mult", &Config::suspicion_mult)
       .def_readwrite("suspicion_max_mult", &Config::suspicion_max_mult)
       .def_readwrite("suspicion_confirmations", &Config::suspicion_confirmations)

@@ -26,6 +26,7 @@ py::dict to_dict(const sim::NodeReport& r) {
   d["messages_malformed"] = r.stats.messages_malformed;
   d["probes"] = r.stats.probes;
   d["probes_failed"] = r.stats.probes_failed;
+  d["fallback_acks"] = r.stats.fallback_acks;
   d["suspicions"] = r.stats.suspicions;
   d["deaths"] = r.stats.deaths;
   d["refutations"] = r.stats.refutations;

@@ -11,9 +11,13 @@ namespace metaopt {
 
 struct Config {
   // --- failure detection (SWIM + Lifeguard) ---------------------------------------------
-  std::int64_t probe_interval_ms = 1000;    // one probe of one member per interval (x health)
-  std::int64_t probe_timeout_ms = 500;      // wait this long for a direct ack before asking others
-  std::size_t indirect_checks = 3;          // k members asked to ping-req a silent target
+  std::int64_t probe_interval_ms = 1000;  // one probe of one member per interval (x health)
+  std::int64_t probe_timeout_ms = 500;    // wait this long for a direct ack before asking others
+  std::size_t indirect_checks = 3;        // k members asked to ping-req a silent target
+  // With the indirect probes, also ping the target over the stream channel (memberlist's TCP
+  // fallback): a reliable transport rarely loses both ping and ack, so lossy links cause far
+  // fewer false suspicions, and a target reachable only over TCP is not convicted.
+  bool tcp_fallback = true;
   double suspicion_mult = 4;                // min suspicion = mult * max(1, log10 N) * interval
   double suspicion_max_mult = 6;            // max suspicion = max_mult * min suspicion
   std::size_t suspicion_confirmations = 3;  // K independent accusers shrink it to the minimum

@@ -111,6 +111,7 @@ std::vector<EngineEvent> Engine::take_events() { return std::exchange(events_, {
 // ---- time ---------------------------------------------------------------------------------
 
 void Engine::tick(std::int64_t now) {
+  if (last_tick_ < 0) stagger(now);
   check_stall(now);
   if (!left_) run_probe(now);
   expire_suspicions(now);
@@ -145,6 +146,18 @@ std::int64_t Engine::next_deadline() const {
   return std::max(next, last_tick_ + 1);
 }
 
+void Engine::stagger(std::int64_t now) {
+  // The first rounds start at a random point of their period (memberlist does the same), so
+  // engines started together do not probe, gossip and sync in lockstep.
+  auto within = [&](std::int64_t period) {
+    std::uniform_int_distribution<std::int64_t> offset(0, std::max<std::int64_t>(period, 1) - 1);
+    return now + offset(rng_);
+  };
+  next_probe_at_ = within(scaled(config_.probe_interval_ms));
+  next_gossip_at_ = within(config_.gossip_interval_ms);
+  next_sync_at_ = within(config_.anti_entropy_interval_ms);
+}
+
 void Engine::check_stall(std::int64_t now) {
   if (last_tick_ < 0 || now - last_tick_ <= config_.stall_threshold_ms) return;
   // We were not running: silence we "observed" meanwhile says nothing about the others.
@@ -165,6 +178,9 @@ void Engine::run_probe(std::int64_t now) {
     const auto helpers = random_peers(config_.indirect_checks, probe_->target, false, now);
     for (const Member* helper : helpers) {
       send(helper->addr, {PingReq{probe_->seq, probe_->target, probe_->addr, self_.addr}});
+    }
+    if (config_.tcp_fallback) {
+      send_stream(probe_->addr, Ping{probe_->seq, probe_->target, self_.addr});
     }
     probe_->indirect_sent = true;
     probe_->nacks_expected = helpers.size();
@@ -367,14 +383,12 @@ void Engine::receive(const std::string& from, std::string_view packet, std::int6
   bool malformed = false;
   std::vector<Message> messages = decode_messages(opened.plaintext, malformed);
   if (malformed) ++stats_.messages_malformed;
-  for (Message& m : messages) handle(from, opened.sender, m, now);
+  for (Message& m : messages) handle(from, opened.channel, m, now);
 }
 
-void Engine::handle(const std::string& from, const std::string& sender, Message& m,
-                    std::int64_t now) {
-  (void)sender;
-  if (auto* p = std::get_if<Ping>(&m)) return on_ping(from, *p);
-  if (auto* p = std::get_if<Ack>(&m)) return on_ack(*p);
+void Engine::handle(const std::string& from, Channel channel, Message& m, std::int64_t now) {
+  if (auto* p = std::get_if<Ping>(&m)) return on_ping(from, channel, *p);
+  if (auto* p = std::get_if<Ack>(&m)) return on_ack(channel, *p);
   if (auto* p = std::get_if<Nack>(&m)) {
     if (probe_ && probe_->seq == p->seq) ++probe_->nacks;
     return;
@@ -416,13 +430,17 @@ void Engine::correct_stale(const std::string& from, const std::string& node,
   send(from, {Alive{m->node, m->addr, m->incarnation, m->meta}});
 }
 
-void Engine::on_ping(const std::string& from, const Ping& m) {
+void Engine::on_ping(const std::string& from, Channel channel, const Ping& m) {
   if (m.target != self_.node || left_) return;  // a node now elsewhere: let the probe fail
-  send(m.source_addr.empty() ? from : m.source_addr, {Ack{m.seq}});
+  const std::string& to = m.source_addr.empty() ? from : m.source_addr;
+  // A fallback ping came over the stream because datagrams may not get through: answer there.
+  if (channel == Channel::stream) return send_stream(to, Ack{m.seq});
+  send(to, {Ack{m.seq}});
 }
 
-void Engine::on_ack(const Ack& m) {
+void Engine::on_ack(Channel channel, const Ack& m) {
   if (probe_ && probe_->seq == m.seq) {
+    if (!probe_->acked && channel == Channel::stream) ++stats_.fallback_acks;
     probe_->acked = true;
     return;
   }

@@ -68,8 +68,9 @@ struct EngineStats {
   std::uint64_t messages_malformed = 0;
   std::uint64_t probes = 0;
   std::uint64_t probes_failed = 0;
-  std::uint64_t suspicions = 0;  // raised by this node
-  std::uint64_t deaths = 0;      // declared by this node's own suspicion timers
+  std::uint64_t fallback_acks = 0;  // probes answered only over the stream: UDP may be broken
+  std::uint64_t suspicions = 0;     // raised by this node
+  std::uint64_t deaths = 0;         // declared by this node's own suspicion timers
   std::uint64_t refutations = 0;
   std::uint64_t stalls = 0;
   std::uint64_t records_applied = 0;
@@ -142,6 +143,7 @@ class Engine {
   };
 
   // time-driven work
+  void stagger(std::int64_t now);
   void check_stall(std::int64_t now);
   void run_probe(std::int64_t now);
   void start_probe(std::int64_t now);
@@ -154,11 +156,11 @@ class Engine {
   void reconnect(std::int64_t now);
 
   // message handling
-  void handle(const std::string& from, const std::string& sender, Message& m, std::int64_t now);
+  void handle(const std::string& from, Channel channel, Message& m, std::int64_t now);
   void remind_suspect(const std::string& from, const std::string& sender, std::int64_t now);
   void correct_stale(const std::string& from, const std::string& node, std::uint64_t incarnation);
-  void on_ping(const std::string& from, const Ping& m);
-  void on_ack(const Ack& m);
+  void on_ping(const std::string& from, Channel channel, const Ping& m);
+  void on_ack(Channel channel, const Ack& m);
   void on_ping_req(const std::string& from, const PingReq& m, std::int64_t now);
   void on_alive(const Alive& m, std::int64_t now);
   void on_suspect(const Suspect& m, std::int64_t now);

@@ -253,6 +253,7 @@ NodeStats Node::stats() const {
         {"messages_malformed", s.messages_malformed},
         {"probes", s.probes},
         {"probes_failed", s.probes_failed},
+        {"fallback_acks", s.fallback_acks},
         {"suspicions", s.suspicions},
         {"deaths", s.deaths},
         {"refutations", s.refutations},

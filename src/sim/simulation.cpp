@@ -7,6 +7,8 @@ namespace metaopt::sim {
 namespace {
 
 constexpr std::uint16_t kPort = 7946;
+constexpr std::int64_t kMinRtoMs = 200;
+constexpr std::int64_t kMaxRtoMs = 120000;
 
 std::string addr_of(std::size_t i) {
   return Simulation::node_name(i) + ":" + std::to_string(kPort);
@@ -157,17 +159,34 @@ void Simulation::flush(std::size_t i) {
     n.bytes_sent += out.bytes.size();
     const std::size_t dest = index_of(out.to);
     if (dest == SIZE_MAX || !reachable(i, dest)) continue;
-    if (!out.stream) {
-      std::uniform_real_distribution<double> coin(0.0, 1.0);
-      if (coin(rng_) < network_.loss) continue;
-    }
+    std::uniform_real_distribution<double> coin(0.0, 1.0);
+    if (!out.stream && coin(rng_) < network_.loss) continue;
     std::uniform_int_distribution<std::int64_t> latency(network_.latency_min_ms,
                                                         network_.latency_max_ms);
-    const std::int64_t at = now_ + latency(rng_) + nodes_[dest].slow_ms;
+    std::int64_t at = now_ + latency(rng_) + nodes_[dest].slow_ms;
+    if (out.stream) at = stream_arrival(i, dest, at, coin);
     queue_.push(
         Event{at, next_seq_++, dest, false, i, std::move(out.bytes), nodes_[dest].generation});
   }
   schedule_tick(i);
+}
+
+std::int64_t Simulation::stream_arrival(std::size_t from, std::size_t to, std::int64_t at,
+                                        std::uniform_real_distribution<double>& coin) {
+  // TCP on a lossy path: a lost frame waits for the retransmission timeout (Linux: 200 ms at
+  // least, doubling each time), and a connection delivers in order, so a frame never passes
+  // the one before it. One loss draw per frame models small frames; big ones would lose more.
+  for (std::int64_t rto = kMinRtoMs; rto <= kMaxRtoMs && coin(rng_) < network_.loss; rto *= 2) {
+    at += rto;
+  }
+  if (stream_ready_.size() > 4 * nodes_.size()) {
+    for (auto it = stream_ready_.begin(); it != stream_ready_.end();) {
+      it = it->second <= now_ ? stream_ready_.erase(it) : std::next(it);
+    }
+  }
+  std::int64_t& ready = stream_ready_[from * nodes_.size() + to];
+  ready = std::max(at, ready);
+  return ready;
 }
 
 void Simulation::collect_events(std::size_t i) {

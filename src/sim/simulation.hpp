@@ -2,8 +2,9 @@
 //
 // The engines are the real ones (engine.hpp), fed through the real codec and packet sealing, so
 // what the simulation shows is what the protocol does. The network delivers datagrams after a
-// random latency or loses them, delivers stream frames reliably (TCP) unless a partition or a
-// crash is in the way, and holds packets for a paused node until it resumes. Faults: crash,
+// random latency or loses them, delivers stream frames reliably and in order (TCP: each loss
+// costs a retransmission timeout) unless a partition or a crash is in the way, and holds packets
+// for a paused node until it resumes. Faults: crash,
 // restart with or without its records, pause (the node's thread stops: it sees a stall when it
 // resumes), slowness (extra processing delay per packet), partitions, loss.
 //
@@ -18,6 +19,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -114,6 +116,9 @@ class Simulation {
   void deliver(const Event& e);
   void flush(std::size_t i);
   void collect_events(std::size_t i);
+  /// When a stream frame sent now, due at `at` on a perfect path, reaches `to`.
+  std::int64_t stream_arrival(std::size_t from, std::size_t to, std::int64_t at,
+                              std::uniform_real_distribution<double>& coin);
   bool reachable(std::size_t a, std::size_t b) const;
   std::size_t index_of(const std::string& addr) const;
   void mix(std::uint64_t v);
@@ -129,6 +134,8 @@ class Simulation {
   std::uint64_t next_seq_ = 0;
   std::int64_t now_ = 0;
   std::map<std::size_t, std::size_t> group_;  // node -> partition group
+  // from * N + to -> when the last stream frame on that connection arrives (kept in order)
+  std::unordered_map<std::size_t, std::int64_t> stream_ready_;
   // (origin, version) -> node -> when it first held that record
   std::map<std::pair<std::string, std::uint64_t>, std::map<std::size_t, std::int64_t>> first_;
   std::map<std::size_t, std::map<std::size_t, std::int64_t>> deaths_;  // node -> observer -> t

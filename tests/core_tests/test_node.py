@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -392,6 +393,16 @@ class Namespaces:
             _ip("-n", ns, "link", "set", "eth0", "up")
             _ip("-n", ns, "link", "set", "lo", "up")
 
+    def block_udp(self, i: int) -> None:
+        """Drops every UDP packet from and to host i (TCP still passes): a firewall gone wrong.
+
+        Policy routing does it (`ip rule ... ipproto udp blackhole`), so no netfilter or tc
+        module is needed: host i routes no UDP out, and the others route none to it.
+        """
+        for j, ns in enumerate(self.hosts):
+            target = [] if j == i else ["to", self.addr(i)]
+            _ip("-n", ns, "rule", "add", "ipproto", "udp", *target, "blackhole")
+
     def destroy(self) -> None:
         for ns in reversed(self.created):
             subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
@@ -414,13 +425,15 @@ def namespaces() -> Iterator[Namespaces]:
         spaces.destroy()
 
 
-def _spawn(spaces: Namespaces, i: int, name: str, count: int, expect: str, out: Path) -> Popen:
+def _spawn(
+    spaces: Namespaces, i: int, name: str, count: int, expect: str, out: Path, *extra: str
+) -> Popen:
     """replicate_node.py in host namespace i; its output goes to out/<name>.log."""
     command = [
         "ip", "netns", "exec", spaces.hosts[i], sys.executable, str(SCRIPTS / "replicate_node.py"),
         "--name", name, "--bind", spaces.addr(i), "--port", str(PORT),
         "--seed-addr", f"{spaces.addr(0)}:{PORT}", "--count", str(count), "--expect", expect,
-        "--key", KEY.hex(), "--report", str(out / f"{name}.json"),
+        "--key", KEY.hex(), "--report", str(out / f"{name}.json"), *extra,
     ]  # fmt: skip
     with open(out / f"{name}.log", "wb") as log:
         return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=log)
@@ -439,33 +452,65 @@ def _finish(procs: list[Popen]) -> None:
             proc.wait()
 
 
+def _run_three(
+    spaces: Namespaces, counts: dict[str, int], out: Path, *extra: str
+) -> dict[str, dict[str, Any]]:
+    """One replicate_node.py per namespace, each writing its count; their reports by name."""
+    expect = ",".join(f"{name}={count}" for name, count in counts.items())
+    procs: list[Popen] = []
+    try:
+        for i, (name, count) in enumerate(counts.items()):
+            procs.append(_spawn(spaces, i, name, count, expect, out, *extra))
+
+        def reported() -> bool:
+            for proc, name in zip(procs, counts, strict=True):
+                if proc.poll() is not None:
+                    log = (out / f"{name}.log").read_text()
+                    pytest.fail(f"{name} exited with {proc.returncode}:\n{log}")
+            return all((out / f"{name}.json").exists() for name in counts)
+
+        wait_until(reported, 90, "every namespace node to report")
+    finally:
+        _finish(procs)
+    assert [p.returncode for p in procs] == [0] * len(procs)
+    return {name: json.loads((out / f"{name}.json").read_text()) for name in counts}
+
+
 @pytest.mark.slow
 def test_node_three_namespaces_replicate_ten_thousand_records(
     namespaces: Namespaces, tmp_path: Path
 ) -> None:
     counts = {"h1": 3334, "h2": 3333, "h3": 3333}
-    expect = ",".join(f"{name}={count}" for name, count in counts.items())
-    procs: list[Popen] = []
-    try:
-        for i, (name, count) in enumerate(counts.items()):
-            procs.append(_spawn(namespaces, i, name, count, expect, tmp_path))
-
-        def reported() -> bool:
-            for proc, name in zip(procs, counts, strict=True):
-                if proc.poll() is not None:
-                    log = (tmp_path / f"{name}.log").read_text()
-                    pytest.fail(f"{name} exited with {proc.returncode}:\n{log}")
-            return all((tmp_path / f"{name}.json").exists() for name in counts)
-
-        wait_until(reported, 90, "every namespace node to report")
-    finally:
-        _finish(procs)
-    assert [p.returncode for p in procs] == [0, 0, 0]
-    for name in counts:
-        report = json.loads((tmp_path / f"{name}.json").read_text())
+    for report in _run_three(namespaces, counts, tmp_path).values():
         assert report["address"].startswith("10.213."), report["address"]
         assert report["converged"], report
         assert report["missing"] == [], report
         assert report["members"] == [[other, "alive"] for other in counts]
         assert report["stats"]["errors"] == 0
-        assert report["stats"]["tcp_accepted"] > 0
+
+
+@pytest.mark.slow
+def test_node_with_udp_blocked_stays_alive_through_tcp_pings(
+    namespaces: Namespaces, tmp_path: Path
+) -> None:
+    # h3's routes drop UDP both ways. Records still flow over TCP (anti-entropy); only the
+    # fallback ping keeps h3's probes answered. The control run without it shows what it buys.
+    namespaces.block_udp(2)
+    counts = {"h1": 100, "h2": 100, "h3": 100}
+    runs = {}
+    for label, flags in (("tcp", ()), ("udp-only", ("--no-tcp-fallback",))):
+        (tmp_path / label).mkdir()
+        runs[label] = _run_three(namespaces, counts, tmp_path / label, "--linger", "4", *flags)
+    for label, reports in runs.items():
+        for report in reports.values():
+            assert report["converged"], (label, report)
+    accusations = {
+        label: sum(reports[name]["stats"]["suspicions"] for name in ("h1", "h2"))
+        for label, reports in runs.items()
+    }
+    for name, report in runs["tcp"].items():
+        assert set(dict(report["members"]).values()) == {"alive"}, (name, report["members"])
+        assert report["stats"]["fallback_acks"] > 0, (name, report["stats"])
+    assert all(r["stats"]["fallback_acks"] == 0 for r in runs["udp-only"].values())
+    # Without the fallback every probe of h3 fails: one accusation per suspicion cycle.
+    assert accusations["udp-only"] >= 4 * (accusations["tcp"] + 1), accusations

@@ -87,11 +87,33 @@ def test_n50_crash_detected_median_10s_worst_15s():
 
 
 def test_no_live_node_declared_dead_in_10_minutes_at_10pct_loss():
-    sim = settled(100, seed=5)
+    # Without the TCP fallback ping, the harsher case: the loss causes suspicions, and only
+    # refutation saves the accused.
+    config = Config.lan()
+    config.tcp_fallback = False
+    sim = settled(100, seed=5, config=config)
     sim.run_for(10 * 60_000)
     assert sim.false_deaths() == []
     suspicions = sum(sim.report(i)["suspicions"] for i in range(100))
-    assert suspicions > 0  # the loss does cause suspicions: refutation is what saves them
+    assert suspicions > 0
+
+
+def test_tcp_fallback_ping_cuts_suspicions_at_10pct_loss():
+    def suspicions(fallback: bool) -> tuple[int, int]:
+        config = Config.lan()
+        config.tcp_fallback = fallback
+        sim = settled(50, seed=11, config=config)
+        before = sum(sim.report(i)["suspicions"] for i in range(50))
+        sim.run_for(5 * 60_000)
+        assert sim.false_deaths() == []
+        after = [sim.report(i) for i in range(50)]
+        return sum(r["suspicions"] for r in after) - before, sum(r["fallback_acks"] for r in after)
+
+    (with_fallback, acks), (without, no_acks) = suspicions(True), suspicions(False)
+    assert no_acks == 0
+    assert acks > 0  # probes that only the stream answered
+    assert without >= 20
+    assert with_fallback * 10 <= without
 
 
 def test_lifeguard_cuts_false_deaths_from_slow_nodes():

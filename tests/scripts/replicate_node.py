@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from metaopt._core import Config
 from metaopt._core import Keyring
 from metaopt._core import Node
 from metaopt._core import make_version
@@ -50,15 +51,19 @@ def main() -> int:
     parser.add_argument("--key", required=True, help="cluster key, hex")
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--linger", type=float, default=0, help="seconds to run before reporting")
+    parser.add_argument("--no-tcp-fallback", action="store_true")
     args = parser.parse_args()
 
     expect = {o: int(c) for o, c in (item.split("=") for item in args.expect.split(","))}
     want = {origin: make_version(1, count) for origin, count in expect.items() if count}
     keyring = Keyring()
     keyring.add(1, bytes.fromhex(args.key))
+    config = Config.local()
+    config.tcp_fallback = not args.no_tcp_fallback
     node = Node(
         args.name, generation=1, keyring=keyring, bind_host=args.bind, port=args.port,
-        config="local",
+        config=config,
     )  # fmt: skip
     node.start()
     node.join([args.seed_addr])
@@ -73,6 +78,7 @@ def main() -> int:
         node.write(key_of(i), value_of(args.name, i), i + 1)
     while node.digest() != want and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(args.linger)  # probes keep running: the membership reported is after this
     report = {
         "name": args.name,
         "address": node.address,
