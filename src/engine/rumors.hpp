@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <set>
 #include <string>
-#include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace metaopt {
@@ -33,21 +33,20 @@ class RumorQueue {
   struct Item {
     std::size_t sent = 0;
     std::uint64_t order = 0;  // insertion counter: newer first among equals
-    std::string subject;
     std::string encoded;
   };
-  // Priority order: fewest transmissions, then newest; the subject makes keys unique.
-  struct ByPriority {
-    bool operator()(const Item& a, const Item& b) const {
-      if (a.sent != b.sent) return a.sent < b.sent;
-      if (a.order != b.order) return a.order > b.order;
-      return a.subject < b.subject;
+  // Items live in index_ (by subject; its elements never move, even on rehash); ranked_ orders
+  // pointers to them, so a send re-ranks an item without looking its subject up again.
+  using Entry = std::pair<const std::string, Item>;
+  struct ByPriority {  // fewest transmissions, then newest (orders are unique)
+    bool operator()(const Entry* a, const Entry* b) const {
+      if (a->second.sent != b->second.sent) return a->second.sent < b->second.sent;
+      return a->second.order > b->second.order;
     }
   };
-  using Ranked = std::set<Item, ByPriority>;
 
-  Ranked ranked_;
-  std::unordered_map<std::string, Ranked::iterator> index_;  // by subject; never iterated
+  std::unordered_map<std::string, Item> index_;  // never iterated
+  std::set<Entry*, ByPriority> ranked_;
   std::uint64_t next_order_ = 0;
 };
 

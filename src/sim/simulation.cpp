@@ -114,13 +114,12 @@ void Simulation::schedule_tick(std::size_t i) {
   const std::int64_t at = std::max(n.engine->next_deadline(), now_);
   if (n.tick_at >= 0 && n.tick_at <= at) return;
   n.tick_at = at;
-  queue_.push(Event{at, next_seq_++, i, true, 0, {}, n.generation});
+  queue_.push(Event{at, next_seq_++, static_cast<std::uint32_t>(i), 0, n.generation, kTick});
 }
 
 void Simulation::run_until(std::int64_t until_ms) {
   while (!queue_.empty() && queue_.top().at <= until_ms) {
-    // Moving out of top() is safe: the element is popped right after, before any comparison.
-    Event e = std::move(const_cast<Event&>(queue_.top()));
+    const Event e = queue_.top();
     queue_.pop();
     now_ = e.at;
     deliver(e);
@@ -130,27 +129,48 @@ void Simulation::run_until(std::int64_t until_ms) {
 
 void Simulation::deliver(const Event& e) {
   Node& n = nodes_[e.node];
-  if (!n.up || e.generation != n.generation) return;
-  if (e.tick && n.tick_at != e.at) return;  // superseded by an earlier tick
+  const bool tick = e.payload == kTick;
+  // Dropped: for a node down or restarted since, or a tick superseded by an earlier one.
+  if (!n.up || e.generation != n.generation || (tick && n.tick_at != e.at)) {
+    if (!tick) take_payload(e.payload);
+    return;
+  }
   if (now_ < n.paused_until) {  // a stopped process: everything waits until it runs again
     Event later = e;
     later.at = n.paused_until;
     later.seq = next_seq_++;
-    if (e.tick) n.tick_at = later.at;
-    queue_.push(std::move(later));
+    if (tick) n.tick_at = later.at;
+    queue_.push(later);
     return;
   }
   mix(static_cast<std::uint64_t>(e.at));
   mix(e.node);
-  if (e.tick) {
+  if (tick) {
     n.tick_at = -1;
     n.engine->tick(now_);
   } else {
-    mix(e.bytes.size());
-    n.engine->receive(addrs_[e.from], e.bytes, now_);
+    const std::string bytes = take_payload(e.payload);
+    mix(bytes.size());
+    n.engine->receive(addrs_[e.from], bytes, now_);
   }
   collect_events(e.node);
   flush(e.node);
+}
+
+std::uint32_t Simulation::store_payload(std::string bytes) {
+  if (free_slots_.empty()) {
+    payloads_.push_back(std::move(bytes));
+    return static_cast<std::uint32_t>(payloads_.size() - 1);
+  }
+  const std::uint32_t slot = free_slots_.back();
+  free_slots_.pop_back();
+  payloads_[slot] = std::move(bytes);
+  return slot;
+}
+
+std::string Simulation::take_payload(std::uint32_t slot) {
+  free_slots_.push_back(slot);
+  return std::move(payloads_[slot]);
 }
 
 void Simulation::flush(std::size_t i) {
@@ -165,8 +185,9 @@ void Simulation::flush(std::size_t i) {
                                                         network_.latency_max_ms);
     std::int64_t at = now_ + latency(rng_) + nodes_[dest].slow_ms;
     if (out.stream) at = stream_arrival(i, dest, at, coin);
-    queue_.push(
-        Event{at, next_seq_++, dest, false, i, std::move(out.bytes), nodes_[dest].generation});
+    queue_.push(Event{at, next_seq_++, static_cast<std::uint32_t>(dest),
+                      static_cast<std::uint32_t>(i), nodes_[dest].generation,
+                      store_payload(std::move(out.bytes))});
   }
   schedule_tick(i);
 }

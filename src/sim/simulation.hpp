@@ -100,20 +100,23 @@ class Simulation {
     std::vector<Record> disk;   // what the host persisted: own writes and applied records
     std::uint64_t bytes_sent = 0;
   };
+  // Small, so the queue's sifting moves 32 bytes: a datagram's bytes wait in payloads_.
   struct Event {
     std::int64_t at;
     std::uint64_t seq;
-    std::size_t node;
-    bool tick;
-    std::size_t from;  // sender's index
-    std::string bytes;
+    std::uint32_t node;
+    std::uint32_t from;        // sender's index
     std::uint32_t generation;  // a delivery to a restarted node's old life is dropped
+    std::uint32_t payload;     // index into payloads_, or kTick
     bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
+  static constexpr std::uint32_t kTick = UINT32_MAX;
 
   void boot(std::size_t i, bool keep_records);
   void schedule_tick(std::size_t i);
   void deliver(const Event& e);
+  std::uint32_t store_payload(std::string bytes);
+  std::string take_payload(std::uint32_t slot);
   void flush(std::size_t i);
   void collect_events(std::size_t i);
   /// When a stream frame sent now, due at `at` on a perfect path, reaches `to`.
@@ -131,6 +134,8 @@ class Simulation {
   std::vector<Node> nodes_;
   std::vector<std::string> addrs_;  // "n<i>:7946", built once
   std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
+  std::vector<std::string> payloads_;      // bytes of the packets in flight
+  std::vector<std::uint32_t> free_slots_;  // reusable indexes into payloads_
   std::uint64_t next_seq_ = 0;
   std::int64_t now_ = 0;
   std::map<std::size_t, std::size_t> group_;  // node -> partition group
