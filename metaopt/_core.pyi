@@ -244,6 +244,7 @@ class Config:
     retransmit_mult: float
     eager_push: int
     datagram_budget: int
+    rumor_queue_bytes: int
     anti_entropy_interval_ms: int
     anti_entropy_budget: int
     gossip_to_dead_ms: int

@@ -38,6 +38,7 @@ void register_config(py::module_& m) {
       .def_readwrite("retransmit_mult", &Config::retransmit_mult)
       .def_readwrite("eager_push", &Config::eager_push)
       .def_readwrite("datagram_budget", &Config::datagram_budget)
+      .def_readwrite("rumor_queue_bytes", &Config::rumor_queue_bytes)
       .def_readwrite("anti_entropy_interval_ms", &Config::anti_entropy_interval_ms)
       .def_readwrite("anti_entropy_budget", &Config::anti_entropy_budget)
       .def_readwrite("gossip_to_dead_ms", &Config::gossip_to_dead_ms)

@@ -34,6 +34,7 @@ py::dict to_dict(const sim::NodeReport& r) {
   d["records_applied"] = r.stats.records_applied;
   d["sync_exchanges"] = r.stats.sync_exchanges;
   d["sync_continued"] = r.stats.sync_continued;
+  d["rumors_dropped"] = r.stats.rumors_dropped;
   return d;
 }
 

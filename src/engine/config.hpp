@@ -32,6 +32,7 @@ struct Config {
   double retransmit_mult = 4;             // a rumour is sent retransmit_mult*ceil(log10(N+1)) times
   std::size_t eager_push = 2;             // members that get a new local record at once
   std::size_t datagram_budget = 1200;     // plaintext bytes per datagram (fits common MTUs)
+  std::size_t rumor_queue_bytes = 1 << 20;  // per rumour queue; past it the stalest are dropped
 
   // --- anti-entropy (Scuttlebutt over the stream channel) ---------------------------------
   std::int64_t anti_entropy_interval_ms = 1000;  // one digest exchange with one member

@@ -57,7 +57,9 @@ Engine::Engine(Config config, Identity identity, std::uint64_t seed,
       sealer_(*keys_, label, self_.node, self_.generation, mode),
       opener_(*keys_, label, kDefaultMaxSenders, mode),
       members_(self_.node),
-      store_(self_.node, self_.generation) {
+      store_(self_.node, self_.generation),
+      member_rumors_(config_.rumor_queue_bytes),
+      record_rumors_(config_.rumor_queue_bytes) {
   members_.apply_alive(Alive{self_.node, self_.addr, incarnation_, self_.meta}, 0);
 }
 

@@ -76,6 +76,7 @@ struct EngineStats {
   std::uint64_t records_applied = 0;
   std::uint64_t sync_exchanges = 0;
   std::uint64_t sync_continued = 0;  // exchanges resumed at once because a budget cut them
+  std::uint64_t rumors_dropped = 0;  // queued rumours dropped to bound memory (AE covers them)
 };
 
 struct Identity {
@@ -112,7 +113,11 @@ class Engine {
   const Identity& identity() const { return self_; }
   const Membership& membership() const { return members_; }
   const Store& store() const { return store_; }
-  const EngineStats& stats() const { return stats_; }
+  EngineStats stats() const {
+    EngineStats s = stats_;
+    s.rumors_dropped = member_rumors_.dropped() + record_rumors_.dropped();
+    return s;
+  }
   int health() const { return health_; }
   std::uint64_t incarnation() const { return incarnation_; }
 

@@ -1,5 +1,6 @@
 #include "engine/rumors.hpp"
 
+#include <iterator>
 #include <utility>
 
 namespace metaopt {
@@ -7,9 +8,24 @@ namespace metaopt {
 void RumorQueue::push(const std::string& subject, std::string encoded) {
   auto [pos, fresh] = index_.try_emplace(subject);
   Entry* entry = &*pos;
-  if (!fresh) ranked_.erase(entry);  // found by its current rank, before that changes
+  if (!fresh) {
+    ranked_.erase(entry);  // found by its current rank, before that changes
+    bytes_ -= entry->second.encoded.size();
+  }
+  bytes_ += encoded.size();
   entry->second = Item{0, ++next_order_, std::move(encoded)};
   ranked_.insert(entry);
+  while (bytes_ > max_bytes_ && ranked_.size() > 1) {
+    forget(std::prev(ranked_.end()));
+    ++dropped_;
+  }
+}
+
+void RumorQueue::forget(std::set<Entry*, ByPriority>::iterator it) {
+  Entry* entry = *it;
+  ranked_.erase(it);
+  bytes_ -= entry->second.encoded.size();
+  index_.erase(index_.find(entry->first));
 }
 
 std::size_t RumorQueue::fill(std::string& out, std::size_t budget, std::size_t limit) {
@@ -28,11 +44,12 @@ std::size_t RumorQueue::fill(std::string& out, std::size_t budget, std::size_t l
     taken.push_back(it);
   }
   for (auto it : taken) {  // re-rank after the walk, not during it
-    auto node = ranked_.extract(it);
-    Entry* entry = node.value();
-    if (++entry->second.sent >= limit) {
-      index_.erase(index_.find(entry->first));
+    Entry* entry = *it;
+    if (entry->second.sent + 1 >= limit) {
+      forget(it);
     } else {
+      auto node = ranked_.extract(it);
+      ++entry->second.sent;
       ranked_.insert(std::move(node));
     }
   }

@@ -5,6 +5,10 @@
 // subject (a member, or a record key) replaces the old one, so a refuted suspicion stops
 // spreading as soon as the refutation is queued. Membership and records use two queues, each
 // with its own share of the packet, so neither can starve the other (memberlist #299).
+//
+// The queue holds at most `max_bytes`: past it, the items with the least left to gain (most
+// sent, then oldest) are dropped, as serf's MaxQueueDepth does. A burst of writes must not grow
+// memory without bound; what a dropped rumour would have carried, anti-entropy delivers.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +23,10 @@ namespace metaopt {
 
 class RumorQueue {
  public:
-  /// Queues `encoded` (one framed message) about `subject`, replacing any older one about it.
+  explicit RumorQueue(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  /// Queues `encoded` (one framed message) about `subject`, replacing any older one about it;
+  /// then drops the lowest-ranked items while the queue holds more than `max_bytes`.
   void push(const std::string& subject, std::string encoded);
 
   /// Takes the items that fit `budget` bytes, counts a transmission for each, and drops those
@@ -28,6 +35,9 @@ class RumorQueue {
 
   std::size_t size() const { return ranked_.size(); }
   bool empty() const { return ranked_.empty(); }
+  std::size_t bytes() const { return bytes_; }
+  /// Items dropped to stay within `max_bytes`, since the start.
+  std::uint64_t dropped() const { return dropped_; }
 
  private:
   struct Item {
@@ -46,8 +56,13 @@ class RumorQueue {
   };
 
   std::unordered_map<std::string, Item> index_;  // never iterated
+  void forget(std::set<Entry*, ByPriority>::iterator it);
+
   std::set<Entry*, ByPriority> ranked_;
   std::uint64_t next_order_ = 0;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;  // encoded bytes held
+  std::uint64_t dropped_ = 0;
 };
 
 }  // namespace metaopt

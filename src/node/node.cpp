@@ -260,6 +260,7 @@ NodeStats Node::stats() const {
         {"stalls", s.stalls},
         {"records_applied", s.records_applied},
         {"sync_exchanges", s.sync_exchanges},
+        {"rumors_dropped", s.rumors_dropped},
         {"health", static_cast<std::uint64_t>(engine_->health())},
         {"incarnation", engine_->incarnation()},
         {"records", engine_->store().size()},

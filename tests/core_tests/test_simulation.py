@@ -232,3 +232,14 @@ def test_a_returning_node_drains_a_large_backlog_at_stream_speed():
     # Exchanges cut by the budget continue at once: round trips, not one budget per second.
     assert sim.now - back < 2_000
     assert sim.report(2)["sync_continued"] >= 30
+
+
+def test_a_burst_beyond_the_rumour_queue_still_reaches_everyone():
+    config = Config.lan()
+    config.rumor_queue_bytes = 64 * 1024  # ~120 whole records: a burst of 2,000 overflows it
+    sim = settled(20, seed=2, loss=0.1, config=config)
+    records = [sim.write(0, f"burst/{i}", bytes([i % 251]) * 500) for i in range(2_000)]
+    assert sim.report(0)["rumors_dropped"] > 1_000  # the queue stayed bounded
+    sim.run_for(10_000)  # what the dropped rumours would have carried, anti-entropy delivers
+    assert all(sim.holders(r) == 20 for r in records[::97] + records[-1:])
+    assert all(sim.digest(j) == sim.digest(0) for j in range(20))
