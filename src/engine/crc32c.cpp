@@ -1,6 +1,7 @@
 #include "engine/crc32c.hpp"
 
 #include <array>
+#include <cstring>
 
 namespace metaopt {
 namespace {
@@ -23,15 +24,47 @@ constexpr std::array<std::uint32_t, 256> make_table() {
 
 constexpr std::array<std::uint32_t, 256> kTable = make_table();
 
-}  // namespace
-
-std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc) {
-  crc = ~crc;
+std::uint32_t crc32c_table(std::string_view bytes, std::uint32_t crc) {
   for (const char c : bytes) {
     const auto index = (crc ^ static_cast<std::uint8_t>(c)) & 0xFFu;
     crc = kTable[index] ^ (crc >> 8);
   }
-  return ~crc;
+  return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// SSE4.2's crc32 instruction computes exactly this polynomial, 8 bytes per step: about 20x the
+// table (the table made a joining node's catch-up CRC-bound). Chosen at run time, so the build
+// still runs on a CPU without it.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::string_view bytes,
+                                                             std::uint32_t crc) {
+  const char* p = bytes.data();
+  std::size_t n = bytes.size();
+  std::uint64_t wide = crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);  // unaligned-safe; little-endian like the reflected CRC wants
+    wide = __builtin_ia32_crc32di(wide, word);
+  }
+  auto narrow = static_cast<std::uint32_t>(wide);
+  for (; n > 0; ++p, --n) narrow = __builtin_ia32_crc32qi(narrow, static_cast<std::uint8_t>(*p));
+  return narrow;
+}
+
+bool have_sse42() {
+  // Asked once, on first use: after the CPU model is initialised, whatever the static init order.
+  static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("sse4.2") != 0);
+  return yes;
+}
+#endif
+
+}  // namespace
+
+std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (have_sse42()) return ~crc32c_sse42(bytes, ~crc);
+#endif
+  return ~crc32c_table(bytes, ~crc);
 }
 
 }  // namespace metaopt

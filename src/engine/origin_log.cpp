@@ -60,11 +60,14 @@ std::uint64_t OriginLog::max_version() const {
   return std::max(watermark_, by_version_.rbegin()->first);
 }
 
-std::size_t OriginLog::count_owed(std::uint64_t after) const {
+std::size_t OriginLog::count_owed(std::uint64_t after, std::size_t cap) const {
   if (after >= watermark_) return 0;
-  const auto first = by_version_.upper_bound(after);
-  const auto last = by_version_.upper_bound(watermark_);
-  return static_cast<std::size_t>(std::distance(first, last));
+  std::size_t count = 0;
+  for (auto it = by_version_.upper_bound(after);
+       count < cap && it != by_version_.end() && it->first <= watermark_; ++it) {
+    ++count;
+  }
+  return count;
 }
 
 std::uint64_t OriginLog::take_owed(const std::string& origin, std::uint64_t after,

@@ -74,8 +74,9 @@ class OriginLog {
   std::uint64_t max_version() const;
   bool holds_version(std::uint64_t version) const { return by_version_.count(version) != 0; }
 
-  /// How many held records have a version in (after, watermark].
-  std::size_t count_owed(std::uint64_t after) const;
+  /// How many held records have a version in (after, watermark], counted up to `cap` (the walk
+  /// costs one step per record, and every exchange ranks every origin).
+  std::size_t count_owed(std::uint64_t after, std::size_t cap) const;
   /// Appends the held records with a version in (after, watermark], oldest first, while
   /// `budget` takes them. Returns the version they cover: the watermark if all were taken,
   /// else the last one taken (`after` if none).

@@ -41,6 +41,10 @@ void check_size(const char* name, std::string_view field, std::size_t max_bytes)
 // --- delta selection ----------------------------------------------------------------------
 
 // One origin the peer lacks records of, with what decides its place in the reply.
+// Origins owing more than this many records rank as equally far behind (then by name): exact
+// counts would walk every owed record on each exchange, quadratic over a long catch-up.
+constexpr std::size_t kOwedCountCap = 1024;
+
 struct Owed {
   const std::string* origin;
   const OriginLog* log;
@@ -170,7 +174,9 @@ Deltas Store::deltas_for(const Digest& peer, std::size_t byte_budget) const {
   std::vector<Owed> owed;
   for (const auto& [origin, log] : logs_) {
     const std::uint64_t theirs = lookup(peer, origin);
-    if (log.watermark() > theirs) owed.push_back({&origin, &log, theirs, log.count_owed(theirs)});
+    if (log.watermark() > theirs) {
+      owed.push_back({&origin, &log, theirs, log.count_owed(theirs, kOwedCountCap)});
+    }
   }
   std::sort(owed.begin(), owed.end(), owed_before);
 
