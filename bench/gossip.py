@@ -7,7 +7,9 @@ Every scenario runs in ``metaopt._core.Simulation`` (virtual time, seeded networ
 loss, 1-2 ms latency, the "lan" profile: 200 ms gossip interval, fanout 3, 1 s probes). The
 figures are those of gossip.md §6.7 (dissemination, crash detection, false deaths, Lifeguard,
 observer stall, idle bandwidth, partition heal) and Serf's convergence table of §2.5, with
-Serf's analytic model computed beside the simulator's numbers.
+Serf's analytic model computed beside the simulator's numbers. One row is not simulated: a real
+Node on loopback holding 100,000 records of 500 B, and a second one catching up from it
+(bench/node_memory.py).
 
 Independent scenarios run in a pool of 2 processes (the simulator releases the GIL); each task
 is a fresh process, so the peak RSS it reports is its own. Targets are printed next to the
@@ -36,6 +38,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
+
+import node_memory  # bench/node_memory.py, beside this file
+from node_memory import Figures as NodeMemory
 
 from metaopt import _core
 from metaopt._core import Config
@@ -71,6 +76,7 @@ TARGET_LIFEGUARD_RATIO = 10.0
 TARGET_IDLE_BPS = 2048.0
 TARGET_HEAL_S = 45.0
 TARGET_MEMORY_MB = 4096.0
+TARGET_NODE_MEMORY_RATIO = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +97,7 @@ class Plan:
     serf_small: int  # the small N of Serf's table
     serf_small_seeds: int  # per loss
     batch: int  # small-N seeds per task
+    node_records: int  # of 500 B, held by one real Node (loopback), then pulled by a joiner
 
 
 FULL = Plan(
@@ -110,6 +117,7 @@ FULL = Plan(
     serf_small=30,
     serf_small_seeds=200,
     batch=25,
+    node_records=100_000,
 )
 QUICK = Plan(
     name="quick",
@@ -128,6 +136,7 @@ QUICK = Plan(
     serf_small=30,
     serf_small_seeds=40,
     batch=20,
+    node_records=20_000,
 )
 
 
@@ -248,7 +257,7 @@ class PartitionResult:
     records: int
 
 
-Result = ClusterResult | LongRun | Idle | LifeguardResult | PartitionResult
+Result = ClusterResult | LongRun | Idle | LifeguardResult | PartitionResult | NodeMemory
 
 
 # ---- scenarios (these run in the workers) ---------------------------------------------------
@@ -446,6 +455,11 @@ def partition_task(n: int, seeds: Sequence[int], before: Phases) -> list[Result]
     return [r for seed in seeds for r in partition_run(n, seed, before)]
 
 
+def node_memory_task(records: int, value_bytes: int) -> list[Result]:
+    """Real Nodes on loopback, not the simulator: bench/node_memory.py in this fresh process."""
+    return [node_memory.measure(records, value_bytes, timeout_s=120)]
+
+
 # ---- scheduling -----------------------------------------------------------------------------
 
 
@@ -476,6 +490,12 @@ def jobs_for(plan: Plan, long_run_ms: int) -> list[Job]:
             (big, 1000, long_run_ms, full),
         ),
         Job(f"idle N={big}", scale * 80, idle_task, (big, 3000, Phases(records))),
+        Job(
+            f"one Node with {plan.node_records} records, a joiner catches up",
+            plan.node_records / 50_000,
+            node_memory_task,
+            (plan.node_records, 500),
+        ),
     ]
     for seed in range(plan.big_seeds):
         stalls = seed < plan.big_stall_seeds
@@ -593,6 +613,10 @@ class Figures:
     @property
     def long_run(self) -> LongRun:
         return next(r for r in self.results if isinstance(r, LongRun))
+
+    @property
+    def node_memory(self) -> NodeMemory:
+        return next(r for r in self.results if isinstance(r, NodeMemory))
 
     @property
     def idle(self) -> Idle:
@@ -762,9 +786,21 @@ def simulator_rows(f: Figures) -> list[list[str]]:
     ]  # fmt: skip
 
 
+def node_rows(f: Figures) -> list[list[str]]:
+    m = f.node_memory
+    scenario = f"{m.records:,} records of {m.value_bytes} B held by one Node (loopback)"
+    return [
+        row(scenario, "RSS growth over keys + values", f"{m.writer_ratio:.2f}x", "< 2x",
+            at_most(m.writer_ratio, TARGET_NODE_MEMORY_RATIO),
+            f"{m.writer_rss_growth_mb:.0f} MB for {m.payload_mb:.0f} MB"),
+        row(scenario, "a joining node catches up", f"{m.catch_up_s:.2f} s", "stream speed",
+            "", f"{m.catch_up_mb_s:.0f} MB/s; plain TCP {m.raw_tcp_mb_s:.0f} MB/s"),
+    ]  # fmt: skip
+
+
 def acceptance_section(f: Figures) -> str:
     rows = dissemination_rows(f) + detection_rows(f) + false_death_rows(f)
-    rows += idle_rows(f) + partition_rows(f) + simulator_rows(f)
+    rows += idle_rows(f) + partition_rows(f) + node_rows(f) + simulator_rows(f)
     headers = ["scenario", "figure", "measured", "target", "verdict", "samples"]
     return (
         "1. Acceptance figures (gossip.md §6.7): simulator, lan profile, i.i.d. loss,"
@@ -931,6 +967,9 @@ def figures_json(f: Figures) -> dict[str, Any]:
         "no_crash_sim_s": run.sim_ms // 1000,
         "sim_seconds_per_wall_second": num(run.speed),
         "sim_peak_rss_mb": num(run.peak_rss_mb, 0),
+        "node_records": f.node_memory.records,
+        "node_memory_ratio": num(f.node_memory.writer_ratio),
+        "node_catch_up_s": num(f.node_memory.catch_up_s),
     }
 
 
