@@ -7,6 +7,7 @@ from typing import Any
 from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
+from metaopt.algo._bayes import BayesAlgorithm
 from metaopt.algo._grid import GridAlgorithm
 from metaopt.algo._list import ListAlgorithm
 from metaopt.algo._list import load_configs
@@ -15,7 +16,7 @@ from metaopt.errors import AlgorithmError
 from metaopt.space import Space
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
-    cls.name: cls for cls in (RandomAlgorithm, GridAlgorithm, ListAlgorithm)
+    cls.name: cls for cls in (RandomAlgorithm, GridAlgorithm, ListAlgorithm, BayesAlgorithm)
 }
 
 
@@ -39,6 +40,7 @@ def make_algorithm(
 __all__ = [
     "ALGORITHMS",
     "BaseAlgorithm",
+    "BayesAlgorithm",
     "GridAlgorithm",
     "ListAlgorithm",
     "Params",

@@ -1,0 +1,249 @@
+"""Bayesian optimization: a Gaussian process (scikit-optimize, Matérn 5/2), expected improvement.
+
+Every node runs it over its own replica of the history, and nobody coordinates, so:
+
+* Pending trials (this node's and other nodes') enter the model as *constant liars*: each is
+  told the worst value seen so far, so the model believes nothing good lies there and the next
+  proposals spread away from points already being evaluated (Ginsbourger et al., 2010).
+* It is a pure function of (space, seed, node id, history): the initial design is a scrambled
+  Sobol sequence seeded by the seed and the node id, and the candidates of the acquisition are
+  drawn from a generator seeded the same way plus the history size.
+* It stays fast as the history grows: the GP is fitted on at most ``max_fit`` points (the best
+  quarter of them, then an even spread of the rest), and expected improvement is maximised over
+  a finite candidate set (random points plus local moves around the best), not by restarts of
+  a gradient optimizer. Batches after the first point refit with the kernel already found.
+
+Failed trials and non-finite objectives never reach the model (``SearchHistory.observations``
+keeps completed trials with a value; NaN and infinities are dropped here).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from metaopt.algo._base import BaseAlgorithm
+from metaopt.algo._base import Params
+from metaopt.algo._base import SearchHistory
+from metaopt.algo._encoding import UnitEncoding
+from metaopt.errors import AlgorithmError
+from metaopt.space import Space
+from metaopt.space import params_key
+
+_DEFAULTS: dict[str, Any] = {
+    "n_initial": 10,  # Sobol points before the model takes over
+    "max_fit": 300,  # points the GP is fitted on, at most
+    "candidates": 2000,  # random candidates per proposal
+    "local": 500,  # local moves around the best points per proposal
+    "xi": 0.01,  # expected improvement's exploration margin (in normalized units)
+}
+
+
+class BayesAlgorithm(BaseAlgorithm):
+    name = "bayes"
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int = 0,
+        node_id: str = "",
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(space, seed=seed, node_id=node_id, options=options)
+        unknown = set(self.options) - set(_DEFAULTS)
+        if unknown:
+            known = ", ".join(sorted(_DEFAULTS))
+            raise AlgorithmError(f"bayes: unknown option(s) {sorted(unknown)}: known are {known}")
+        self.settings = {**_DEFAULTS, **self.options}
+        for key, value in self.settings.items():
+            if not isinstance(value, int | float) or value < 0:
+                raise AlgorithmError(f"bayes: option {key} must be a number >= 0, got {value!r}")
+        self.encoding = UnitEncoding(space)
+
+    def suggest(self, history: SearchHistory, n: int = 1) -> list[Params]:
+        if n <= 0:
+            return []
+        seen = history.seen()
+        if self.encoding.width == 0:  # nothing to search: the single point, once
+            point = dict(self.encoding.fixed)
+            return [] if params_key(point) in seen else [point]
+        observed = [
+            (params, value)
+            for params, value in history.observations()
+            if math.isfinite(value) and self.space.contains(params)
+        ]
+        if len(observed) < int(self.settings["n_initial"]):
+            rows = self._initial(len(history.trials), n)
+        else:
+            rows = _Model(self, history, observed).propose(n)
+        return self._unseen(rows, seen, n, history)
+
+    def is_exhausted(self, history: SearchHistory) -> bool:
+        size = self.space.cardinality()
+        return size is not None and len(history.seen()) >= size
+
+    # -- pieces ----------------------------------------------------------------------------------
+
+    def _initial(self, offset: int, n: int) -> list[list[float]]:
+        from scipy.stats import qmc
+
+        sobol = qmc.Sobol(self.encoding.width, scramble=True, seed=self._seed_for("sobol"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "balance properties need n = 2^m": not the aim here
+            if offset:
+                sobol.fast_forward(offset)
+            return [list(row) for row in sobol.random(n)]
+
+    def _seed_for(self, what: str, *extra: object) -> int:
+        import hashlib
+
+        material = "\0".join(map(str, (what, self.seed, self.node_id, *extra))).encode()
+        return int.from_bytes(hashlib.sha256(material).digest()[:8], "big")
+
+    def _unseen(
+        self, rows: list[list[float]], seen: set[str], n: int, history: SearchHistory
+    ) -> list[Params]:
+        """Decoded points, none already proposed; random new ones fill any gap (finite spaces)."""
+        out: list[Params] = []
+        for row in rows:
+            params = self.encoding.decode(row)
+            key = params_key(params)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(params)
+            if len(out) == n:
+                return out
+        rng = self.rng(history)
+        for _ in range(50 * n):
+            if len(out) == n:
+                break
+            params = self.space.sample(rng)
+            key = params_key(params)
+            if key not in seen:
+                seen.add(key)
+                out.append(params)
+        if len(out) < n and self.space.is_finite:
+            for params in self.space.grid_points():
+                if len(out) == n:
+                    break
+                if params_key(params) not in seen:
+                    seen.add(params_key(params))
+                    out.append(params)
+        return out
+
+
+class _Model:
+    """One proposal round: the GP fitted on observations and liars, and EI over candidates."""
+
+    def __init__(
+        self, algo: BayesAlgorithm, history: SearchHistory, observed: list[tuple[Params, float]]
+    ) -> None:
+        import numpy as np
+
+        self.np = np
+        self.algo = algo
+        self.encoding = algo.encoding
+        self.rng = np.random.default_rng(algo._seed_for("model", len(history.trials)))
+        rows = [self.encoding.encode(p) for p, _ in observed]
+        values = [v for _, v in observed]
+        x, y = self._bounded(np.asarray(rows, dtype=float), np.asarray(values, dtype=float))
+        self.best_rows = x[np.argsort(y)[:5]]
+        self.y_best = float(y.min())
+        self.liar = float(y.max())
+        pending = [self.encoding.encode(p) for p in history.pending() if _encodable(algo, p)]
+        if pending:
+            x = np.vstack([x, np.asarray(pending, dtype=float)])
+            y = np.concatenate([y, np.full(len(pending), self.liar)])
+        self.x, self.y = x, y
+
+    def _bounded(self, x: Any, y: Any) -> tuple[Any, Any]:
+        np = self.np
+        limit = int(self.algo.settings["max_fit"])
+        if len(y) <= limit:
+            return x, y
+        order = np.argsort(y)
+        keep = list(order[: limit // 4])
+        rest = order[limit // 4 :]
+        keep += list(rest[np.linspace(0, len(rest) - 1, limit - len(keep)).astype(int)])
+        return x[keep], y[keep]
+
+    def propose(self, n: int) -> list[list[float]]:
+        np = self.np
+        gp = self._fit(None)
+        chosen: list[list[float]] = []
+        for i in range(n):
+            if i > 0:  # the point just chosen is pending now: a liar, and a refit
+                gp = self._fit(gp.kernel_)
+            candidates = self._candidates()
+            scores = self._expected_improvement(gp, candidates)
+            best = candidates[int(np.argmax(scores))]
+            chosen.append(list(best))
+            self.x = np.vstack([self.x, best[None, :]])
+            self.y = np.append(self.y, self.liar)
+        return chosen
+
+    def _fit(self, kernel: Any) -> Any:
+        from skopt.learning import GaussianProcessRegressor
+        from skopt.learning.gaussian_process.kernels import ConstantKernel
+        from skopt.learning.gaussian_process.kernels import Matern
+
+        np = self.np
+        width = self.encoding.width
+        if kernel is None:
+            kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(
+                length_scale=np.ones(width), length_scale_bounds=(0.01, 100.0), nu=2.5
+            )
+            optimizer: Any = "fmin_l_bfgs_b"
+        else:
+            optimizer = None  # keep the hyperparameters of the first fit
+        gp = GaussianProcessRegressor(
+            kernel=kernel,
+            normalize_y=True,
+            noise="gaussian",
+            optimizer=optimizer,
+            n_restarts_optimizer=0,
+            random_state=int(self.rng.integers(2**31)),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence notes from L-BFGS on flat likelihoods
+            gp.fit(self.x, self.y)
+        return gp
+
+    def _candidates(self) -> Any:
+        np = self.np
+        settings = self.algo.settings
+        width = self.encoding.width
+        uniform = self.rng.random((int(settings["candidates"]), width))
+        local_count = int(settings["local"])
+        centers = self.best_rows[self.rng.integers(len(self.best_rows), size=local_count)]
+        local = centers.copy()
+        real = self.encoding.real_axes()
+        if real:
+            steps = self.rng.normal(0.0, 0.05, size=(local_count, len(real)))
+            local[:, real] = np.clip(local[:, real] + steps, 0.0, 1.0)
+        candidates = np.vstack([uniform, local])
+        for start, size in self.encoding.blocks():
+            # Random points get a random value; local moves keep theirs but switch one in four.
+            block = candidates[:, start : start + size]
+            picks = np.argmax(block, axis=1)
+            switch = np.ones(len(candidates), dtype=bool)
+            switch[len(uniform) :] = self.rng.random(local_count) < 0.25
+            picks[switch] = self.rng.integers(size, size=int(switch.sum()))
+            block[:] = 0.0
+            block[np.arange(len(candidates)), picks] = 1.0
+        return candidates
+
+    def _expected_improvement(self, gp: Any, candidates: Any) -> Any:
+        from skopt.acquisition import gaussian_ei
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return gaussian_ei(candidates, gp, y_opt=self.y_best, xi=self.algo.settings["xi"])
+
+
+def _encodable(algo: BayesAlgorithm, params: Params) -> bool:
+    """A pending point that fits this space (an older space's trial may not)."""
+    return algo.space.contains(params)
