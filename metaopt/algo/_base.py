@@ -82,10 +82,16 @@ class BaseAlgorithm(abc.ABC):
         """Up to ``n`` new points."""
 
     def is_exhausted(self, history: SearchHistory) -> bool:
-        """True when ``suggest`` can never propose another point."""
-        return False
+        """True when ``suggest`` can never propose another point: by default, when every point
+        of a finite space has been proposed."""
+        size = self.space.cardinality()
+        return size is not None and len(history.seen()) >= size
 
     def rng(self, history: SearchHistory) -> random.Random:
         """A generator seeded by (seed, node id, history size): reproducible, no hidden state."""
-        material = f"{self.seed}\0{self.node_id}\0{len(history.trials)}".encode()
-        return random.Random(int.from_bytes(hashlib.sha256(material).digest()[:8], "big"))
+        return random.Random(self.derived_seed(len(history.trials)))
+
+    def derived_seed(self, *parts: object) -> int:
+        """A 64-bit seed from (seed, node id, *parts): other nodes, other draws."""
+        material = "\0".join(map(str, (self.seed, self.node_id, *parts))).encode()
+        return int.from_bytes(hashlib.sha256(material).digest()[:8], "big")

@@ -27,6 +27,7 @@ from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.algo._encoding import UnitEncoding
+from metaopt.algo._random import draw_unseen
 from metaopt.errors import AlgorithmError
 from metaopt.space import Space
 from metaopt.space import params_key
@@ -80,27 +81,17 @@ class BayesAlgorithm(BaseAlgorithm):
             rows = _Model(self, history, observed).propose(n)
         return self._unseen(rows, seen, n, history)
 
-    def is_exhausted(self, history: SearchHistory) -> bool:
-        size = self.space.cardinality()
-        return size is not None and len(history.seen()) >= size
-
     # -- pieces ----------------------------------------------------------------------------------
 
     def _initial(self, offset: int, n: int) -> list[list[float]]:
         from scipy.stats import qmc
 
-        sobol = qmc.Sobol(self.encoding.width, scramble=True, seed=self._seed_for("sobol"))
+        sobol = qmc.Sobol(self.encoding.width, scramble=True, seed=self.derived_seed("sobol"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "balance properties need n = 2^m": not the aim here
             if offset:
                 sobol.fast_forward(offset)
             return [list(row) for row in sobol.random(n)]
-
-    def _seed_for(self, what: str, *extra: object) -> int:
-        import hashlib
-
-        material = "\0".join(map(str, (what, self.seed, self.node_id, *extra))).encode()
-        return int.from_bytes(hashlib.sha256(material).digest()[:8], "big")
 
     def _unseen(
         self, rows: list[list[float]], seen: set[str], n: int, history: SearchHistory
@@ -108,31 +99,14 @@ class BayesAlgorithm(BaseAlgorithm):
         """Decoded points, none already proposed; random new ones fill any gap (finite spaces)."""
         out: list[Params] = []
         for row in rows:
-            params = self.encoding.decode(row)
-            key = params_key(params)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(params)
             if len(out) == n:
                 return out
-        rng = self.rng(history)
-        for _ in range(50 * n):
-            if len(out) == n:
-                break
-            params = self.space.sample(rng)
+            params = self.encoding.decode(row)
             key = params_key(params)
             if key not in seen:
                 seen.add(key)
                 out.append(params)
-        if len(out) < n and self.space.is_finite:
-            for params in self.space.grid_points():
-                if len(out) == n:
-                    break
-                if params_key(params) not in seen:
-                    seen.add(params_key(params))
-                    out.append(params)
-        return out
+        return out + draw_unseen(self.space, self.rng(history), seen, n - len(out))
 
 
 class _Model:
@@ -146,14 +120,15 @@ class _Model:
         self.np = np
         self.algo = algo
         self.encoding = algo.encoding
-        self.rng = np.random.default_rng(algo._seed_for("model", len(history.trials)))
+        self.rng = np.random.default_rng(algo.derived_seed("model", len(history.trials)))
         rows = [self.encoding.encode(p) for p, _ in observed]
         values = [v for _, v in observed]
         x, y = self._bounded(np.asarray(rows, dtype=float), np.asarray(values, dtype=float))
         self.best_rows = x[np.argsort(y)[:5]]
         self.y_best = float(y.min())
         self.liar = float(y.max())
-        pending = [self.encoding.encode(p) for p in history.pending() if _encodable(algo, p)]
+        # A pending point of an older space may not fit this one.
+        pending = [self.encoding.encode(p) for p in history.pending() if algo.space.contains(p)]
         if pending:
             x = np.vstack([x, np.asarray(pending, dtype=float)])
             y = np.concatenate([y, np.full(len(pending), self.liar)])
@@ -242,8 +217,3 @@ class _Model:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return gaussian_ei(candidates, gp, y_opt=self.y_best, xi=self.algo.settings["xi"])
-
-
-def _encodable(algo: BayesAlgorithm, params: Params) -> bool:
-    """A pending point that fits this space (an older space's trial may not)."""
-    return algo.space.contains(params)

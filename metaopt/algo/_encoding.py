@@ -46,18 +46,12 @@ class UnitEncoding:
         width = 0
         for name, prior in space.items():
             size = _width(prior)
-            if size == 0:
-                self.fixed[name] = prior.sample(_NO_RANDOM)
+            if size == 0:  # fidelity and constants: a single value each
+                (self.fixed[name],) = prior.values() or ()
                 continue
             self._slots.append((name, prior, width, size))
             width += size
         self.width = width
-        #: per coordinate: True where it belongs to a one-hot block (not a real axis)
-        self.categorical = [False] * width
-        for _, prior, start, size in self._slots:
-            if _values_of(prior) is not None:
-                for i in range(start, start + size):
-                    self.categorical[i] = True
 
     def encode(self, params: Params) -> list[float]:
         out = [0.0] * self.width
@@ -83,21 +77,11 @@ class UnitEncoding:
 
     def real_axes(self) -> list[int]:
         """Coordinates that are real axes (not one-hot), for local moves."""
-        return [i for i, flag in enumerate(self.categorical) if not flag]
+        return [start for _, prior, start, _ in self._slots if _values_of(prior) is None]
 
     def blocks(self) -> list[tuple[int, int]]:
         """(start, width) of each one-hot block."""
         return [(s, w) for _, p, s, w in self._slots if _values_of(p) is not None]
-
-
-class _NoRandom:
-    """Fixed priors ignore their generator; anything else asking for one is a bug here."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"a fixed prior drew a random number ({name})")
-
-
-_NO_RANDOM: Any = _NoRandom()
 
 
 def _values_of(prior: Prior) -> tuple[Any, ...] | None:

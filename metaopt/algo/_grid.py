@@ -41,7 +41,3 @@ class GridAlgorithm(BaseAlgorithm):
             if params_key(params) not in seen:
                 out.append(params)
         return out
-
-    def is_exhausted(self, history: SearchHistory) -> bool:
-        size = self.space.cardinality()
-        return size is not None and len(history.seen()) >= size
