@@ -31,10 +31,14 @@ class SearchHistory:
         return {params_key(t.params) for t in self.trials}
 
     def observations(self) -> list[tuple[Params, float]]:
-        """Completed points and their objective, as a value to minimize."""
+        """Completed points and their objective, as a value to minimize, oldest first.
+
+        The order (creation time, then id) is the same on every replica, and a new trial
+        usually lands at the end: algorithms that age or refit on a schedule rely on it.
+        """
         sign = -1.0 if self.maximize else 1.0
         out = []
-        for trial in self.trials:
+        for trial in sorted(self.trials, key=lambda t: (t.created, t.id)):
             value = trial.objective(self.objective)
             if trial.status == TrialStatus.COMPLETED and value is not None:
                 out.append((trial.params, sign * value))
