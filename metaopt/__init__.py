@@ -9,6 +9,11 @@ Inside a trial script::
 From Python, with or without a daemon running::
 
     metaopt.history("train").best()
+
+In-process, ask and tell, with no daemon at all::
+
+    opt = metaopt.Optimizer({"lr": "loguniform(1e-5, 1e-1)"})
+    params = opt.ask(); opt.tell(params, loss)
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from metaopt.errors import SpaceError
 if TYPE_CHECKING:
     from metaopt._history import History
     from metaopt._history import history
+    from metaopt._optimizer import Optimizer
 
 __version__ = "0.1.0"
 logging.getLogger("metaopt").addHandler(logging.NullHandler())
@@ -38,12 +44,17 @@ def __getattr__(name: str) -> Any:
         from metaopt import _history
 
         return getattr(_history, name)
+    if name == "Optimizer":  # the algorithms import numpy and scikit-optimize when they run
+        from metaopt._optimizer import Optimizer
+
+        return Optimizer
     raise AttributeError(f"module 'metaopt' has no attribute {name!r}")
 
 
 __all__ = [
     "History",
     "MetaoptError",
+    "Optimizer",
     "SpaceError",
     "history",
     "load_checkpoint",

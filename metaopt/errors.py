@@ -52,6 +52,10 @@ class AlgorithmError(MetaoptError):
     """The algorithm cannot work with this space or configuration."""
 
 
+class SpaceExhausted(MetaoptError):
+    """Every point of a finite search space was proposed already."""
+
+
 class DaemonUnavailable(MetaoptError):
     """No metaoptd answers on the control socket."""
 

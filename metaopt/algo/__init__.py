@@ -8,6 +8,7 @@ from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.algo._bayes import BayesAlgorithm
+from metaopt.algo._evolution import EvolutionAlgorithm
 from metaopt.algo._grid import GridAlgorithm
 from metaopt.algo._list import ListAlgorithm
 from metaopt.algo._list import load_configs
@@ -16,7 +17,8 @@ from metaopt.errors import AlgorithmError
 from metaopt.space import Space
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
-    cls.name: cls for cls in (RandomAlgorithm, GridAlgorithm, ListAlgorithm, BayesAlgorithm)
+    cls.name: cls
+    for cls in (RandomAlgorithm, GridAlgorithm, ListAlgorithm, BayesAlgorithm, EvolutionAlgorithm)
 }
 
 
@@ -41,6 +43,7 @@ __all__ = [
     "ALGORITHMS",
     "BaseAlgorithm",
     "BayesAlgorithm",
+    "EvolutionAlgorithm",
     "GridAlgorithm",
     "ListAlgorithm",
     "Params",

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 from typing import ClassVar
 
+from metaopt.errors import AlgorithmError
 from metaopt.records import Trial
 from metaopt.records import TrialStatus
 from metaopt.space import Space
@@ -94,6 +95,22 @@ class BaseAlgorithm(abc.ABC):
     def rng(self, history: SearchHistory) -> random.Random:
         """A generator seeded by (seed, node id, history size): reproducible, no hidden state."""
         return random.Random(self.derived_seed(len(history.trials)))
+
+    def numeric_options(self, defaults: dict[str, float]) -> dict[str, float]:
+        """``defaults`` updated with the user's options, each checked: known, a number >= 0."""
+        unknown = set(self.options) - set(defaults)
+        if unknown:
+            known = ", ".join(sorted(defaults))
+            raise AlgorithmError(
+                f"{self.name}: unknown option(s) {sorted(unknown)}: known are {known}"
+            )
+        settings = {**defaults, **self.options}
+        for key, value in settings.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise AlgorithmError(
+                    f"{self.name}: option {key} must be a number >= 0, got {value!r}"
+                )
+        return settings
 
     def derived_seed(self, *parts: object) -> int:
         """A 64-bit seed from (seed, node id, *parts): other nodes, other draws."""

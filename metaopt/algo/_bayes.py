@@ -35,11 +35,10 @@ from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.algo._encoding import UnitEncoding
 from metaopt.algo._random import draw_unseen
-from metaopt.errors import AlgorithmError
 from metaopt.space import Space
 from metaopt.space import params_key
 
-_DEFAULTS: dict[str, Any] = {
+_DEFAULTS: dict[str, float] = {
     "n_initial": 10,  # Sobol points before the model takes over
     "max_fit": 300,  # points the GP is fitted on, at most
     "candidates": 2000,  # random candidates per proposal
@@ -65,14 +64,7 @@ class BayesAlgorithm(BaseAlgorithm):
         options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(space, seed=seed, node_id=node_id, options=options)
-        unknown = set(self.options) - set(_DEFAULTS)
-        if unknown:
-            known = ", ".join(sorted(_DEFAULTS))
-            raise AlgorithmError(f"bayes: unknown option(s) {sorted(unknown)}: known are {known}")
-        self.settings = {**_DEFAULTS, **self.options}
-        for key, value in self.settings.items():
-            if not isinstance(value, int | float) or value < 0:
-                raise AlgorithmError(f"bayes: option {key} must be a number >= 0, got {value!r}")
+        self.settings = self.numeric_options(_DEFAULTS)
         self.encoding = UnitEncoding(space)
         self._kernels: OrderedDict[str, Any] = OrderedDict()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 
 import pytest
 
@@ -30,17 +32,26 @@ CONFIGS = [
 ]
 
 
+# Small enough that evolution breeds (and bayes models) within these tests' few points.
+OPTIONS = {"list": {"configs": CONFIGS}, "evolution": {"population": 4, "tournament": 2}}
+CONTINUOUS = sorted(set(ALGORITHMS) - {"grid", "list"})
+
+
 def algo(name: str, space: Space, seed: int = 0, node: str = "n1"):
-    options = {"configs": CONFIGS} if name == "list" else {}
-    return make_algorithm(name, space, seed=seed, node_id=node, options=options)
+    return make_algorithm(name, space, seed=seed, node_id=node, options=OPTIONS.get(name))
 
 
-def history(points, status=TrialStatus.COMPLETED) -> SearchHistory:
+def history(points, status=TrialStatus.COMPLETED, values=None) -> SearchHistory:
+    values = values or [float(i) for i in range(len(points))]
     trials = [
-        Trial(trial_id("e", p), "e", p, status=status, curve=((0, {"loss": float(i)}),))
-        for i, p in enumerate(points)
+        Trial(trial_id("e", p), "e", p, status=status, created=i, curve=((0, {"loss": v}),))
+        for i, (p, v) in enumerate(zip(points, values, strict=True))
     ]
     return SearchHistory(trials, "loss")
+
+
+def mixed_loss(params) -> float:
+    return (math.log10(params["lr"]) + 3) ** 2 + (params["n"] - 4) ** 2 + (params["opt"] == "sgd")
 
 
 @pytest.mark.parametrize("name", sorted(ALGORITHMS))
@@ -73,6 +84,40 @@ def test_pending_points_are_not_proposed_again(name):
     pending = a.suggest(history([]), 2)
     nxt = a.suggest(history(pending, status=TrialStatus.RUNNING), 5)
     assert not {params_key(p) for p in pending} & {params_key(p) for p in nxt}
+
+
+@pytest.mark.parametrize("name", CONTINUOUS)
+def test_a_long_run_keeps_types_and_bounds_through_failures_and_nan(name):
+    a = algo(name, MIXED)
+    points: list[dict] = []
+    values: list[float] = []
+    for i in range(36):
+        (params,) = a.suggest(history(points, values=values), 1)
+        MIXED.validate(params)
+        assert type(params["lr"]) is float
+        assert 1e-5 <= params["lr"] <= 1e-1
+        assert type(params["n"]) is int
+        assert 1 <= params["n"] <= 6
+        assert params["opt"] in ("adam", "sgd")
+        points.append(params)
+        values.append(math.nan if i % 5 == 3 else math.inf if i % 7 == 6 else mixed_loss(params))
+    trials = list(history(points, values=values).trials)
+    trials[::4] = [dataclasses.replace(t, status=TrialStatus.FAILED) for t in trials[::4]]
+    for params in a.suggest(SearchHistory(trials, "loss"), 3):
+        MIXED.validate(params)
+
+
+@pytest.mark.parametrize("name", CONTINUOUS)
+def test_a_suggestion_depends_only_on_the_history(name):
+    # An instance that answered other histories before (caches, fitted models) must answer
+    # exactly what a fresh one does: nodes rely on it to replay and to agree.
+    points = algo("random", MIXED).suggest(history([]), 24)
+    values = [mixed_loss(p) for p in points]
+    warm = algo(name, MIXED)
+    for k in (12, 18, 23):  # 23 and 24 share a refit point: the second is a cache hit
+        warm.suggest(history(points[:k], values=values[:k]), 2)
+    target = history(points, values=values)
+    assert warm.suggest(target, 2) == algo(name, MIXED).suggest(target, 2)
 
 
 def test_random_depends_on_seed_and_node():
