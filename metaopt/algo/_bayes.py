@@ -2,9 +2,14 @@
 
 Every node runs it over its own replica of the history, and nobody coordinates, so:
 
-* Pending trials (this node's and other nodes') enter the model as *constant liars*: each is
-  told the worst value seen so far, so the model believes nothing good lies there and the next
-  proposals spread away from points already being evaluated (Ginsbourger et al., 2010).
+* Pending trials (this node's and other nodes') enter the model as if already evaluated, at
+  the model's own mean there (the *kriging believer* of Ginsbourger et al., 2010): the
+  uncertainty around them collapses, so EI looks elsewhere, while the mean surface stays what
+  the data says. A batch is built the same way, one point at a time. (``believer=0`` tells them
+  the worst value seen instead, the *constant liar*: more spread, but on the benchmarks of
+  docs/benchmarks.md it distorted the model around the incumbent and lost to the believer.)
+  Pending points also count toward the initial design: with many workers the model takes
+  over once ``n_initial`` points are out and half of them came back.
 * It is a pure function of (space, seed, node id, history): the initial design is a scrambled
   Sobol sequence seeded by the seed and the node id, and the candidates of the acquisition are
   drawn from a generator seeded the same way plus the history size.
@@ -15,8 +20,9 @@ Every node runs it over its own replica of the history, and nobody coordinates, 
   refitted with those hyperparameters, which costs one Cholesky factorisation. A fitted kernel
   is cached, keyed by the data it was fitted on, so the cache never changes an answer. Every fit
   uses at most ``max_fit`` points (the best quarter, then an even spread of the rest), and
-  expected improvement is maximised over a finite candidate set (random points plus local moves
-  around the best), not by restarts of a gradient optimizer.
+  expected improvement is maximised over a finite candidate set (random points, moves around
+  the best observations, then rounds of ever smaller moves around the best candidates), not by
+  restarts of a gradient optimizer.
 
 Failed trials and non-finite objectives never reach the model (``SearchHistory.observations``
 keeps completed trials with a value; NaN and infinities are dropped here).
@@ -44,8 +50,15 @@ _DEFAULTS: dict[str, float] = {
     "candidates": 2000,  # random candidates per proposal
     "local": 500,  # local moves around the best points per proposal
     "xi": 0.01,  # expected improvement's exploration margin (objective units)
+    "believer": 1,  # pending points take the model's mean (1) or the worst value seen (0)
 }
 
+# Expected improvement's maximisation: moves around the best observations at these scales
+# (unit-cube coordinates), then rounds around the best candidates at ever smaller ones.
+_LOCAL_SCALES = (0.2, 0.05, 0.01)
+_REFINE_SCALES = (0.05, 0.015, 0.005, 0.0015)
+_REFINE_TOP = 5
+_REFINE_MOVES = 100
 # Hyperparameters are refitted each time the observations grow by this factor.
 _REFIT_GROWTH = 1.2
 # Fitted kernels kept: a few histories (experiments share an algorithm only by name) at once.
@@ -80,7 +93,9 @@ class BayesAlgorithm(BaseAlgorithm):
             for params, value in history.observations()
             if math.isfinite(value) and self.space.contains(params)
         ]
-        if len(observed) < int(self.settings["n_initial"]):
+        initial = int(self.settings["n_initial"])
+        proposed = len(observed) + len(history.pending())
+        if proposed < initial or len(observed) < max(2, (initial + 1) // 2):
             rows = self._initial(len(history.trials), n)
         else:
             kernel = self._kernel(observed)
@@ -183,7 +198,7 @@ def _bounded(algo: BayesAlgorithm, observed: list[tuple[Params, float]]) -> tupl
 
 
 class _Model:
-    """One proposal round: the GP fitted on observations and liars, and EI over candidates."""
+    """One proposal round: the GP fitted on observations and pending points, EI over candidates."""
 
     def __init__(
         self,
@@ -205,24 +220,28 @@ class _Model:
         self.liar = float(y.max())
         # A pending point of an older space may not fit this one.
         pending = [self.encoding.encode(p) for p in history.pending() if algo.space.contains(p)]
-        if pending:
-            x = np.vstack([x, np.asarray(pending, dtype=float)])
-            y = np.concatenate([y, np.full(len(pending), self.liar)])
         self.x, self.y = x, y
+        if pending:
+            self._pretend(np.asarray(pending, dtype=float))
 
     def propose(self, n: int) -> list[list[float]]:
-        np = self.np
         chosen: list[list[float]] = []
         for _ in range(n):
-            gp = self._fit()
-            candidates = self._candidates()
-            scores = self._expected_improvement(gp, candidates)
-            best = candidates[int(np.argmax(scores))]
+            best = self._maximize(self._fit())
             chosen.append(list(best))
-            # The point just chosen is pending now: a liar for the rest of the batch.
-            self.x = np.vstack([self.x, best[None, :]])
-            self.y = np.append(self.y, self.liar)
+            self._pretend(best[None, :])  # pending now, for the rest of the batch
         return chosen
+
+    def _pretend(self, rows: Any) -> None:
+        """Adds points being evaluated elsewhere with a made-up value, so that the model
+        knows about them and EI looks elsewhere."""
+        np = self.np
+        if self.algo.settings["believer"]:
+            values = _posterior(self._fit(), rows)[0]
+        else:
+            values = np.full(len(rows), self.liar)
+        self.x = np.vstack([self.x, rows])
+        self.y = np.concatenate([self.y, values])
 
     def _fit(self) -> Any:
         gp = _regressor(self.kernel, None)
@@ -231,29 +250,48 @@ class _Model:
             gp.fit(self.x, self.y)
         return gp
 
-    def _candidates(self) -> Any:
+    def _maximize(self, gp: Any) -> Any:
+        """The candidate of highest EI: random points and moves around the best observations,
+        then rounds of ever smaller moves around the best candidates so far."""
         np = self.np
         settings = self.algo.settings
-        width = self.encoding.width
-        uniform = self.rng.random((int(settings["candidates"]), width))
-        local_count = int(settings["local"])
-        centers = self.best_rows[self.rng.integers(len(self.best_rows), size=local_count)]
-        local = centers.copy()
+        shape = (int(settings["candidates"]), self.encoding.width)
+        uniform = self._one_hot(self.rng.random(shape))
+        local = self._moves(self.best_rows, int(settings["local"]), _LOCAL_SCALES)
+        candidates = np.vstack([uniform, local])
+        scores = self._expected_improvement(gp, candidates)
+        for scale in _REFINE_SCALES:
+            top = candidates[np.argsort(scores)[-_REFINE_TOP:]]
+            moves = self._moves(top, _REFINE_MOVES, (scale,))
+            candidates = np.vstack([candidates, moves])
+            scores = np.concatenate([scores, self._expected_improvement(gp, moves)])
+        return candidates[int(np.argmax(scores))]
+
+    def _moves(self, centers: Any, count: int, scales: tuple[float, ...]) -> Any:
+        """``count`` copies of ``centers`` (cycled), each real coordinate moved by a Gaussian
+        step of one of ``scales``, each choice switched to a random value one time in four."""
+        np = self.np
+        rows = centers[np.arange(count) % len(centers)].copy()
         real = self.encoding.real_axes()
         if real:
-            steps = self.rng.normal(0.0, 0.05, size=(local_count, len(real)))
-            local[:, real] = np.clip(local[:, real] + steps, 0.0, 1.0)
-        candidates = np.vstack([uniform, local])
+            sigma = np.asarray(scales)[self.rng.integers(len(scales), size=count)]
+            steps = self.rng.normal(0.0, 1.0, size=(count, len(real))) * sigma[:, None]
+            rows[:, real] = np.clip(rows[:, real] + steps, 0.0, 1.0)
+        switch = self.rng.random(count) < 0.25
+        return self._one_hot(rows, switch)
+
+    def _one_hot(self, rows: Any, switch: Any = None) -> Any:
+        """Each one-hot block of ``rows`` made a valid choice: a random one where ``switch``
+        (everywhere by default), else the block's argmax."""
+        np = self.np
         for start, size in self.encoding.blocks():
-            # Random points get a random value; local moves keep theirs but switch one in four.
-            block = candidates[:, start : start + size]
+            block = rows[:, start : start + size]
             picks = np.argmax(block, axis=1)
-            switch = np.ones(len(candidates), dtype=bool)
-            switch[len(uniform) :] = self.rng.random(local_count) < 0.25
-            picks[switch] = self.rng.integers(size, size=int(switch.sum()))
+            where = np.ones(len(rows), dtype=bool) if switch is None else switch
+            picks[where] = self.rng.integers(size, size=int(where.sum()))
             block[:] = 0.0
-            block[np.arange(len(candidates)), picks] = 1.0
-        return candidates
+            block[np.arange(len(rows)), picks] = 1.0
+        return rows
 
     def _expected_improvement(self, gp: Any, candidates: Any) -> Any:
         """EI of each candidate below the best value seen, less ``xi`` (objective units)."""
