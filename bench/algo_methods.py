@@ -109,7 +109,8 @@ def skopt_minimize(
 
     def call(point: list[Any]) -> float:
         # skopt hands numpy scalars; the objectives want plain Python values.
-        params = {n: v.item() if hasattr(v, "item") else v for n, v in zip(names, point)}
+        pairs = zip(names, point, strict=True)
+        params = {n: v.item() if hasattr(v, "item") else v for n, v in pairs}
         return objective(params)
 
     with warnings.catch_warnings():

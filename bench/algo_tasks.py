@@ -24,7 +24,7 @@ class Task:
 
 
 def branin(p: Params) -> float:
-    x, y = p["x"], p["y"]
+    x, y = float(p["x"]), float(p["y"])
     a = y - 5.1 / (4 * math.pi**2) * x**2 + 5 / math.pi * x - 6
     return a**2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10
 
@@ -45,15 +45,16 @@ _H_P = (
 
 
 def hartmann6(p: Params) -> float:
-    x = [p[f"x{i}"] for i in range(6)]
+    x = [float(p[f"x{i}"]) for i in range(6)]
     total = 0.0
     for alpha, a, q in zip(_H_ALPHA, _H_A, _H_P, strict=True):
-        total -= alpha * math.exp(-sum(ai * (xi - qi) ** 2 for ai, xi, qi in zip(a, x, q)))
+        distance = sum(ai * (xi - qi) ** 2 for ai, xi, qi in zip(a, x, q, strict=True))
+        total -= alpha * math.exp(-distance)
     return total
 
 
 def levy10(p: Params) -> float:
-    w = [1 + (p[f"x{i}"] - 1) / 4 for i in range(10)]
+    w = [1 + (float(p[f"x{i}"]) - 1) / 4 for i in range(10)]
     head = math.sin(math.pi * w[0]) ** 2
     body = sum((wi - 1) ** 2 * (1 + 10 * math.sin(math.pi * wi + 1) ** 2) for wi in w[:-1])
     tail = (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2)
@@ -61,7 +62,7 @@ def levy10(p: Params) -> float:
 
 
 class DigitsSVC:
-    """3-fold cross-validated error of an SVC on 500 images of scikit-learn's digits.
+    """3-fold cross-validated error of an SVC on 300 images of scikit-learn's digits.
 
     A mixed space: two log-scaled reals, a categorical kernel and an integer degree (which only
     the polynomial kernel reads). Deterministic: fixed subsample, fixed folds.
@@ -86,7 +87,7 @@ class DigitsSVC:
             from sklearn.datasets import load_digits
 
             x, y = load_digits(return_X_y=True)
-            pick = np.random.default_rng(0).permutation(len(y))[:500]
+            pick = np.random.default_rng(0).permutation(len(y))[:300]
             self._data = (x[pick] / 16.0, y[pick])
         return self._data
 

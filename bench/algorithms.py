@@ -1,7 +1,7 @@
 """How well and how fast metaopt's algorithms optimize, side by side with what users pick instead.
 
     python bench/algorithms.py                 # full run: 10 seeds, table, plot
-    python bench/algorithms.py --quick --json  # reduced run; its last stdout line is one JSON object
+    python bench/algorithms.py --quick --json  # reduced run; last stdout line: one JSON object
 
 Methods: metaopt ``bayes``, ``evolution`` and ``random`` (through ``metaopt.Optimizer``),
 Optuna's TPE (with constant liar) and GP samplers, and plain ``skopt.gp_minimize``.
@@ -17,8 +17,11 @@ SVC on digits, 50 evaluations each (100 for Levy-10).
    while P others are still out. Same evaluation budget. ``async_ratio`` is bayes' mean over
    tasks of median regret with P pending, over the same figure sequentially.
 3. Suggest latency: a warm optimizer with 100 (then 1,000) completed Hartmann-6 trials asks and
-   is told 40 more; the p50 and p95 of the ask (and, for libraries that fit on tell, of the
-   tell) are reported.
+   is told 100 more (40 with --quick); the p50 and p95 of ask plus tell are reported (some
+   libraries fit their model on tell). Measured after the runs, alone on the machine.
+
+The runs are spread over one worker process per core (``--workers``), each limited to one
+thread; every run is seeded, so the figures do not depend on how they were spread.
 
 Targets are printed beside the figures, never asserted: the machine is shared and noisy.
 """
@@ -39,6 +42,7 @@ from typing import Any
 
 from algo_methods import METHODS
 from algo_methods import AskTell
+from algo_methods import MetaoptRun
 from algo_methods import skopt_minimize
 from algo_tasks import TASKS
 from algo_tasks import Task
@@ -114,7 +118,8 @@ def run_async(method: str, task: Task, seed: int, budget: int, pending: int) -> 
         token, params = opt.ask()
         spent += time.perf_counter() - t
         # Evaluated at once; the value is only told when its simulated time is up.
-        heapq.heappush(running, (now + clock.uniform(0.5, 1.5), asked, token, task.objective(params)))
+        finish = now + clock.uniform(0.5, 1.5)
+        heapq.heappush(running, (finish, asked, token, task.objective(params)))
         asked += 1
 
     for _ in range(min(budget, pending + 1)):
@@ -128,6 +133,46 @@ def run_async(method: str, task: Task, seed: int, budget: int, pending: int) -> 
         if asked < budget:
             launch(now)
     return Run(task.name, method, pending, seed, values, spent)
+
+
+def run_job(job: tuple[Task, str, int, int]) -> Run:
+    task, method, pending, seed = job
+    if pending:
+        return run_async(method, task, seed, task.budget, pending)
+    return run_sequential(method, task, seed, task.budget)
+
+
+# Rough seconds per run, to start the longest first so that the workers finish together.
+_COST = {"skopt gp_minimize": 20.0, "optuna GP": 3.0, "metaopt bayes": 1.0}
+
+
+def run_all(jobs: list[tuple[Task, str, int, int]], workers: int) -> list[Run]:
+    """Every run, spread over ``workers`` processes; progress on stderr."""
+    import multiprocessing
+
+    jobs = sorted(jobs, key=lambda j: -_COST.get(j[1], 0.05) * j[0].budget)
+    runs: list[Run] = []
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(workers, _quiet_worker) as pool:
+        for i, run in enumerate(pool.imap_unordered(run_job, jobs), 1):
+            runs.append(run)
+            if i % 25 == 0 or i == len(jobs):
+                elapsed = time.perf_counter() - started
+                print(f"  {i}/{len(jobs)} runs, {elapsed:.0f} s", file=sys.stderr, flush=True)
+    return runs
+
+
+def _quiet_worker() -> None:
+    # One thread per worker process: the workers are the parallelism.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
 
 
 # ---- scores ------------------------------------------------------------------------------------
@@ -161,7 +206,7 @@ class Scores:
 
     def median_curve(self, task: str, method: str, pending: int = 0) -> list[float]:
         curves = self.curves[(task, method, pending)]
-        return [statistics.median(step) for step in zip(*curves)]
+        return [statistics.median(step) for step in zip(*curves, strict=False)]
 
 
 def score(runs: list[Run], tasks: list[Task]) -> Scores:
@@ -190,9 +235,9 @@ def latency(method: str, size: int, steps: int) -> tuple[float, float]:
     rng = random.Random(size)
     factory, _ = METHODS[method]
     if factory is None:  # skopt: its Optimizer is what gp_minimize runs, one tell per point
-        return _skopt_latency(task, space, rng, size, steps)
+        return _skopt_latency(task, space, rng, size, min(steps, 10))  # ~1 s per step
     opt = factory(task.space, 0)
-    if isinstance(getattr(opt, "opt", None), object) and hasattr(opt, "opt"):
+    if isinstance(opt, MetaoptRun):  # completed trials told straight away
         for _ in range(size):
             params = space.sample(rng)
             opt.opt.tell(params, task.objective(params))
@@ -226,7 +271,7 @@ def _skopt_latency(
     for _ in range(steps):
         t = time.perf_counter()
         point = opt.ask()
-        value = task.objective(dict(zip(names, point)))
+        value = task.objective(dict(zip(names, point, strict=False)))
         opt.tell(point, value)
         times.append(time.perf_counter() - t)
     return _percentiles(times)
@@ -253,7 +298,9 @@ def fmt(value: float | None) -> str:
     return f"{value:.3g}" if value >= 1e-3 else f"{value:.1e}"
 
 
-def regret_table(scores: Scores, tasks: list[Task], methods: list[str]) -> tuple[str, dict]:
+def regret_table(
+    scores: Scores, tasks: list[Task], methods: list[str]
+) -> tuple[str, dict[str, dict[str, float]]]:
     rows = []
     figures: dict[str, dict[str, float]] = {}
     for task in tasks:
@@ -297,14 +344,16 @@ def async_report(
     return table(["method", "workers", *(t.name for t in tasks)], rows), ratios
 
 
-def plot(scores: Scores, tasks: list[Task], methods: list[str], pendings: list[int], path: Path):
+def plot(
+    scores: Scores, tasks: list[Task], methods: list[str], pendings: list[int], path: Path
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 4))
-    for ax, task in zip(axes, tasks):
+    for ax, task in zip(axes, tasks, strict=False):
         for m in methods:
             curve = scores.median_curve(task.name, m)
             ax.plot(range(1, len(curve) + 1), [max(v, 1e-6) for v in curve], label=m)
@@ -340,6 +389,7 @@ def main() -> int:
     parser.add_argument("--plot", type=Path, default=PLOT, help=f"figure path ({PLOT})")
     parser.add_argument("--tasks", help="comma-separated subset of task names")
     parser.add_argument("--methods", help="comma-separated subset of method names")
+    parser.add_argument("--workers", type=int, default=2, help="processes running seeds (2)")
     args = parser.parse_args()
 
     seeds = args.seeds or (3 if args.quick else 10)
@@ -352,29 +402,25 @@ def main() -> int:
     if args.methods:
         methods = [m for m in METHODS if m in args.methods.split(",")]
     pendings = [4, 8]
-    parallel = [m for m in methods if METHODS[m][1]]
+    # Random search ignores pending points: its asynchronous runs would repeat the sequential.
+    parallel = [m for m in methods if METHODS[m][1] and m != "metaopt random"]
     started = time.perf_counter()
 
-    runs: list[Run] = []
-    for task in tasks:
-        for method in methods:
-            t = time.perf_counter()
-            for seed in range(seeds):
-                runs.append(run_sequential(method, task, seed, task.budget))
-            print(f"  {task.name:<11} {method:<18} {time.perf_counter() - t:6.1f} s", flush=True)
-        for method in parallel:
-            for p in pendings:
-                t = time.perf_counter()
-                for seed in range(seeds):
-                    runs.append(run_async(method, task, seed, task.budget, p))
-                label = f"{method}, {p} pending"
-                print(f"  {task.name:<11} {label:<30} {time.perf_counter() - t:6.1f} s", flush=True)
+    jobs = [(task, m, 0, seed) for task in tasks for m in methods for seed in range(seeds)]
+    jobs += [
+        (task, m, p, seed)
+        for task in tasks
+        for m in parallel
+        for p in pendings
+        for seed in range(seeds)
+    ]
+    runs = run_all(jobs, args.workers)
 
     scores = score(runs, tasks)
     regrets, figures = regret_table(scores, tasks, methods)
     async_rows, ratios = async_report(scores, tasks, parallel, pendings)
 
-    steps = 10 if args.quick else 40
+    steps = 40 if args.quick else 100
     lat_methods = [BAYES] if args.quick else [m for m in methods if m != "metaopt random"]
     lat_rows = []
     p95: dict[str, float] = {}
@@ -393,11 +439,14 @@ def main() -> int:
     bayes_top2 = sum(
         sorted(figures[t.name].values()).index(figures[t.name][BAYES]) < 2 for t in tasks
     )
-    beats_tpe = sum(figures[t.name][BAYES] < figures[t.name].get("optuna TPE", math.inf) for t in tasks)
+    tpe = {t.name: figures[t.name].get("optuna TPE", math.inf) for t in tasks}
+    beats_tpe = sum(figures[t.name][BAYES] < tpe[t.name] for t in tasks)
     print(f"\n## Median normalized regret after the budget, sequential ({seeds} seeds)\n")
     print(regrets)
-    print(f"\nbayes best or 2nd best on {bayes_top2}/{len(tasks)} tasks (target >= 3 of 4); "
-          f"beats Optuna TPE on {beats_tpe}/{len(tasks)} (target >= 3 of 4)")
+    print(
+        f"\nbayes best or 2nd best on {bayes_top2}/{len(tasks)} tasks (target >= 3 of 4); "
+        f"beats Optuna TPE on {beats_tpe}/{len(tasks)} (target >= 3 of 4)"
+    )
     print("\n## Optimizer time per run, s (objective excluded)\n")
     print(seconds_table(scores, tasks, methods))
     print("\n## Simulated asynchronous workers: median normalized regret\n")
@@ -407,8 +456,10 @@ def main() -> int:
         print(f"async_ratio with {p} pending: {r:.2f}{target}")
     print("\n## Suggest latency, ms (ask plus tell, Hartmann-6)\n")
     print(table(["method", "completed trials", "p50", "p95"], lat_rows))
-    print(f"bayes p95: {p95.get('100', math.nan):.0f} ms at 100 (target < 100), "
-          f"{p95.get('1000', math.nan):.0f} ms at 1,000 (target < 1000)")
+    print(
+        f"bayes p95: {p95.get('100', math.nan):.0f} ms at 100 (target < 100), "
+        f"{p95.get('1000', math.nan):.0f} ms at 1,000 (target < 1000)"
+    )
     print(f"\nplot: {args.plot}\nelapsed: {elapsed:.0f} s")
     if args.json:
         out = {"tasks": figures, "suggest_p95_ms": p95, "async_ratio": ratios}
