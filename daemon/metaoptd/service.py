@@ -444,7 +444,7 @@ def _experiment_from_request(body: dict[str, Any]) -> Experiment:
         cwd=str(body["cwd"]),
         space=space.to_dict(),
         env={str(k): str(v) for k, v in body.get("env", {}).items()},
-        algo=str(body.get("algo", "random")),
+        algo=str(body.get("algo", "bayes")),
         algo_options=dict(body.get("algo_options", {})),
         max_trials=int(body.get("max_trials", 20)),
         objective=body.get("objective"),

@@ -42,7 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-trials", type=int, default=20, help="completed trials to reach (default 20)"
     )
-    p.add_argument("--algo", default="random", help="random, grid or list (default random)")
+    p.add_argument(
+        "--algo", default="bayes", help="bayes, evolution, random, grid or list (default bayes)"
+    )
+    p.add_argument(
+        "--algo-option",
+        action="append",
+        default=[],
+        metavar="KEY=NUMBER",
+        help="an option of the algorithm, e.g. n_initial=20 for bayes (repeatable)",
+    )
     p.add_argument(
         "--configs", help="with --algo list: a JSON, JSON-lines or CSV file of configurations"
     )
@@ -100,11 +109,25 @@ def main(argv: list[str]) -> int:
         return fail(str(exc))
 
 
+def _algo_options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if not sep or not key or value is None:
+            raise MetaoptError(f"--algo-option {pair!r}: expected KEY=NUMBER, e.g. n_initial=20")
+        options[key] = int(value) if value.is_integer() and "." not in text else value
+    return options
+
+
 def build_experiment(args: argparse.Namespace) -> dict[str, Any]:
     """The definition sent to the daemon; every user error is caught here, before anything runs."""
     command = resolve_command(args.command)
     _, space = parse_command(command)
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = _algo_options(args.algo_option)
     if args.configs:
         options["configs"] = load_configs(args.configs)
     if args.max_trials < 1 or args.max_broken < 1:

@@ -19,7 +19,7 @@ class Experiment:
     cwd: str
     space: dict[str, str]  # parameter name -> canonical prior text
     env: dict[str, str] = dataclasses.field(default_factory=dict)
-    algo: str = "random"
+    algo: str = "bayes"
     algo_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     max_trials: int = 20
     objective: str | None = None  # None: the first metric a trial reports

@@ -70,6 +70,19 @@ def test_run_to_the_end_prints_the_best_trial(tmp_path):
         ),
         (["--algo", "nope", "quadratic.py", "--x~uniform(0, 1)"], "unknown algorithm 'nope'"),
         (["--algo", "list", "quadratic.py", "--x~uniform(0, 1)"], "--configs"),
+        (["--algo-option", "n_initial", "quadratic.py", "--x~uniform(0, 1)"], "KEY=NUMBER"),
+        (["--algo-option", "n_init=3", "quadratic.py", "--x~uniform(0, 1)"], "n_init"),
+        (
+            [
+                "--algo",
+                "evolution",
+                "--algo-option",
+                "sigma=-1",
+                "quadratic.py",
+                "--x~uniform(0, 1)",
+            ],
+            "sigma must be a number >= 0",
+        ),
         ([], "give a script to run"),
     ],
 )
