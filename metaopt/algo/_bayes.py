@@ -31,6 +31,7 @@ keeps completed trials with a value; NaN and infinities are dropped here).
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import warnings
 from collections import OrderedDict
@@ -43,6 +44,8 @@ from metaopt.algo._encoding import UnitEncoding
 from metaopt.algo._random import draw_unseen
 from metaopt.space import Space
 from metaopt.space import params_key
+
+_log = logging.getLogger("metaopt.algo")
 
 _DEFAULTS: dict[str, float] = {
     "n_initial": 10,  # Sobol points before the model takes over
@@ -62,7 +65,7 @@ _REFINE_MOVES = 100
 # Hyperparameters are refitted each time the observations grow by this factor: at 100
 # observations and beyond, about 3 calls in 100 pay for a refit.
 _REFIT_GROWTH = 1.25
-# Fitted kernels kept: a few histories (experiments share an algorithm only by name) at once.
+# Fitted kernels kept, for callers that alternate between a few histories.
 _KERNELS_KEPT = 4
 
 
@@ -103,9 +106,15 @@ class BayesAlgorithm(BaseAlgorithm):
 
             # Matrices of a few hundred rows: BLAS threads only wait on each other (a 120 x 120
             # Cholesky took 40 ms instead of 0.5 one call in ten with two of them).
-            with threadpool_limits(1):
-                kernel = self._kernel(observed)
-                rows = _Model(self, history, observed, kernel).propose(n)
+            try:
+                with threadpool_limits(1):
+                    kernel = self._kernel(observed)
+                    rows = _Model(self, history, observed, kernel).propose(n)
+            except (ArithmeticError, ValueError) as exc:  # LinAlgError is a ValueError
+                # A degenerate history (say, a flat objective in a tiny space) must not stop the
+                # experiment: this round is random, the next may model again.
+                _log.warning("bayes: model failed (%s); proposing at random this time", exc)
+                rows = []
         return self._unseen(rows, seen, n, history)
 
     # -- pieces ----------------------------------------------------------------------------------

@@ -116,3 +116,14 @@ def test_encoding_round_trips_every_prior():
 
 def _distance(encoding: UnitEncoding, a: dict, b: dict) -> float:
     return math.dist(encoding.encode(a), encoding.encode(b))
+
+
+def test_a_flat_objective_on_a_small_space_is_searched_to_the_end():
+    # Every value equal (the normalized objective has no spread) and duplicated one-hot rows
+    # in the batch: the model must neither crash nor stop before the space is used up.
+    space = Space.from_dict({"a": "choice(x, y, z)", "b": "randint(1, 4)"})
+    algo = make_algorithm("bayes", space, seed=0, node_id="n1")
+    trials: list[Trial] = []
+    while batch := algo.suggest(SearchHistory(trials, "loss"), 3):
+        trials += [trial(params, 1.0) for params in batch]
+    assert len({trial_id("e", t.params) for t in trials}) == len(trials) == 12
