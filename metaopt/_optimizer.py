@@ -104,7 +104,7 @@ class Optimizer:
         if known is None:
             self._add(params, status, value)
         else:
-            curve = () if value is None else ((0, {_METRIC: float(value)}),)
+            curve = () if value is None or failed else ((0, {_METRIC: float(value)}),)
             self._trials[key] = dataclasses.replace(known, status=status, curve=curve)
 
     @property

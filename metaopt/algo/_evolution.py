@@ -58,13 +58,14 @@ class EvolutionAlgorithm(BaseAlgorithm):
     def suggest(self, history: SearchHistory, n: int = 1) -> list[Params]:
         rng = self.rng(history)
         seen = history.seen()
+        population = max(1, int(self.settings["population"]))
         alive = [
             (params, value)
-            for params, value in history.observations()[-int(self.settings["population"]) :]
+            for params, value in history.observations()[-population:]
             if self.space.contains(params) and value == value  # NaN never wins a tournament
         ]
         size = max(1, int(self.settings["tournament"]))
-        filled = len(alive) + len(history.pending()) >= self.settings["population"]
+        filled = len(alive) + len(history.pending()) >= population
         if not self._genes or not alive or not filled:
             return draw_unseen(self.space, rng, seen, n)
         out: list[Params] = []
