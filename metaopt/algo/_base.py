@@ -63,7 +63,7 @@ class BaseAlgorithm(abc.ABC):
     * It returns fewer than ``n``, possibly none, when the space has no more to give;
       ``is_exhausted`` then says so and the experiment ends cleanly.
     * Configuration errors (a space the algorithm cannot search) raise
-      :class:`~metaopt.errors.AlgorithmError` from ``__init__``, before anything runs.
+      :class:`~metaopt.errors.AlgorithmError` from ``configure``, before anything runs.
     """
 
     #: the name used by ``--algo``
@@ -81,6 +81,12 @@ class BaseAlgorithm(abc.ABC):
         self.seed = seed
         self.node_id = node_id
         self.options = dict(options or {})
+        self.configure()
+
+    def configure(self) -> None:
+        """Reads ``self.options`` and prepares what ``suggest`` needs; raises AlgorithmError for
+        a space or an option it cannot work with. Subclasses override this, not ``__init__``."""
+        return None  # random search needs nothing
 
     @abc.abstractmethod
     def suggest(self, history: SearchHistory, n: int = 1) -> list[Params]:

@@ -42,7 +42,6 @@ from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.algo._encoding import UnitEncoding
 from metaopt.algo._random import draw_unseen
-from metaopt.space import Space
 from metaopt.space import params_key
 
 _log = logging.getLogger("metaopt.algo")
@@ -72,17 +71,9 @@ _KERNELS_KEPT = 4
 class BayesAlgorithm(BaseAlgorithm):
     name = "bayes"
 
-    def __init__(
-        self,
-        space: Space,
-        *,
-        seed: int = 0,
-        node_id: str = "",
-        options: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(space, seed=seed, node_id=node_id, options=options)
+    def configure(self) -> None:
         self.settings = self.numeric_options(_DEFAULTS)
-        self.encoding = UnitEncoding(space)
+        self.encoding = UnitEncoding(self.space)
         self._kernels: OrderedDict[str, Any] = OrderedDict()
 
     def suggest(self, history: SearchHistory, n: int = 1) -> list[Params]:

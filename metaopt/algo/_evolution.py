@@ -18,14 +18,12 @@ Until the population is filled (completed plus pending trials), proposals are ra
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.algo._encoding import UnitEncoding
 from metaopt.algo._random import draw_unseen
-from metaopt.space import Space
 from metaopt.space import params_key
 
 _DEFAULTS: dict[str, float] = {
@@ -40,17 +38,9 @@ _TRIES = 20
 class EvolutionAlgorithm(BaseAlgorithm):
     name = "evolution"
 
-    def __init__(
-        self,
-        space: Space,
-        *,
-        seed: int = 0,
-        node_id: str = "",
-        options: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(space, seed=seed, node_id=node_id, options=options)
+    def configure(self) -> None:
         self.settings = self.numeric_options(_DEFAULTS)
-        self.encoding = UnitEncoding(space)
+        self.encoding = UnitEncoding(self.space)
         # What a mutation can change: a real axis, or a one-hot block of two values or more.
         blocks = [list(range(s, s + w)) for s, w in self.encoding.blocks() if w > 1]
         self._genes: list[int | list[int]] = [*self.encoding.real_axes(), *blocks]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.errors import AlgorithmError
 from metaopt.errors import SpaceError
-from metaopt.space import Space
 from metaopt.space import params_key
 
 
@@ -18,17 +15,9 @@ class GridAlgorithm(BaseAlgorithm):
 
     name = "grid"
 
-    def __init__(
-        self,
-        space: Space,
-        *,
-        seed: int = 0,
-        node_id: str = "",
-        options: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(space, seed=seed, node_id=node_id, options=options)
+    def configure(self) -> None:
         try:
-            next(iter(space.grid_points()), None)
+            next(iter(self.space.grid_points()), None)
         except SpaceError as exc:
             raise AlgorithmError(f"grid search needs a finite space: {exc}") from exc
 

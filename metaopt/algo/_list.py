@@ -5,14 +5,12 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
 
 from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.errors import AlgorithmError
 from metaopt.errors import SpaceError
-from metaopt.space import Space
 from metaopt.space import params_key
 
 
@@ -21,21 +19,13 @@ class ListAlgorithm(BaseAlgorithm):
 
     name = "list"
 
-    def __init__(
-        self,
-        space: Space,
-        *,
-        seed: int = 0,
-        node_id: str = "",
-        options: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(space, seed=seed, node_id=node_id, options=options)
+    def configure(self) -> None:
         configs = self.options.get("configs")
         if not isinstance(configs, list) or not configs:
             raise AlgorithmError("the list algorithm needs configurations: --configs FILE")
         for i, params in enumerate(configs):
             try:
-                space.validate(params)
+                self.space.validate(params)
             except SpaceError as exc:
                 raise AlgorithmError(f"configuration {i + 1}: {exc}") from exc
         self.configs: list[Params] = configs
