@@ -3,13 +3,17 @@
 Every node runs it over its own replica of the history, and nobody coordinates, so:
 
 * Pending trials (this node's and other nodes') enter the model as if already evaluated, at
-  the model's own mean there (the *kriging believer* of Ginsbourger et al., 2010): the
-  uncertainty around them collapses, so EI looks elsewhere, while the mean surface stays what
-  the data says. A batch is built the same way, one point at a time. (``believer=0`` tells them
-  the worst value seen instead, the *constant liar*: more spread, but on the benchmarks of
-  docs/benchmarks.md it distorted the model around the incumbent and lost to the believer.)
-  Pending points also count toward the initial design: with many workers the model takes
-  over once ``n_initial`` points are out and half of them came back.
+  the model's own mean there (the *kriging believer* of Ginsbourger et al., 2010), and EI is
+  averaged over joint draws of what they may turn out to be, each draw moving the mean and
+  the best value seen (``_acquisition.ExpectedImprovement``): the expected gain of a point
+  over the whole batch. Near a pending point it is small, so parallel proposals spread, but a
+  region stays worth a look while the pending point there may still disappoint. A batch is
+  built the same way, one point at a time. (``fantasies=0`` keeps the believer alone;
+  ``believer=0`` tells pending points the worst value seen instead, the *constant liar*: more
+  spread, but on the benchmarks of docs/benchmarks.md it distorted the model around the
+  incumbent and lost to the believer.) Pending points also count toward the initial design:
+  with many workers the model takes over once ``n_initial`` points are out and half of them
+  came back.
 * It is a pure function of (space, seed, node id, history): the initial design is a scrambled
   Sobol sequence seeded by the seed and the node id, and the candidates of the acquisition are
   drawn from a generator seeded the same way plus the history size.
@@ -21,8 +25,8 @@ Every node runs it over its own replica of the history, and nobody coordinates, 
   is cached, keyed by the data it was fitted on, so the cache never changes an answer. Every fit
   uses at most ``max_fit`` points (the best quarter, then an even spread of the rest), and
   expected improvement is maximised over a finite candidate set (random points, moves around
-  the best observations, then rounds of ever smaller moves around the best candidates), not by
-  restarts of a gradient optimizer.
+  the best observations, then rounds of ever smaller moves around the best candidates), and
+  the best few candidates are then polished by L-BFGS-B on EI's analytic gradient.
 
 Failed trials and non-finite objectives never reach the model (``SearchHistory.observations``
 keeps completed trials with a value; NaN and infinities are dropped here).
@@ -53,6 +57,7 @@ _DEFAULTS: dict[str, float] = {
     "local": 500,  # local moves around the best points per proposal
     "xi": 0.01,  # expected improvement's exploration margin (objective units)
     "believer": 1,  # pending points take the model's mean (1) or the worst value seen (0)
+    "fantasies": 32,  # samples of the pending points' values that EI is averaged over
 }
 
 # Expected improvement's maximisation: moves around the best observations at these scales
@@ -100,7 +105,7 @@ class BayesAlgorithm(BaseAlgorithm):
             try:
                 with threadpool_limits(1):
                     kernel = self._kernel(observed)
-                    rows = _Model(self, history, observed, kernel).propose(n)
+                    rows = _Model(self, history, observed, kernel, n).propose(n)
             except (ArithmeticError, ValueError) as exc:  # LinAlgError is a ValueError
                 # A degenerate history (say, a flat objective in a tiny space) must not stop the
                 # experiment: this round is random, the next may model again.
@@ -242,6 +247,7 @@ class _Model:
         history: SearchHistory,
         observed: list[tuple[Params, float]],
         kernel: Any,
+        n: int,
     ) -> None:
         import numpy as np
 
@@ -257,6 +263,10 @@ class _Model:
         # A pending point of an older space may not fit this one.
         pending = [self.encoding.encode(p) for p in history.pending() if algo.space.contains(p)]
         self.x, self.y = x, y
+        self.observed = len(y)
+        self.fantasies = int(algo.settings["fantasies"]) if algo.settings["believer"] else 0
+        # The model of the observations alone, which the fantasies are drawn from.
+        self.gp_observed: Any = self._fit() if self.fantasies and (pending or n > 1) else None
         if pending:
             self._pretend(np.asarray(pending, dtype=float))
 
@@ -274,7 +284,10 @@ class _Model:
         knows about them and EI looks elsewhere."""
         np = self.np
         if self.algo.settings["believer"]:
-            values = _posterior(self._fit(), rows)[0]
+            from metaopt.algo._acquisition import posterior
+
+            fresh = self.gp_observed is not None and len(self.y) == self.observed
+            values = posterior(self.gp_observed if fresh else self._fit(), rows)[0]
         else:
             values = np.full(len(rows), self.liar)
         self.x = np.vstack([self.x, rows])
@@ -296,13 +309,36 @@ class _Model:
         uniform = self._one_hot(self.rng.random(shape))
         local = self._moves(self.best_rows, int(settings["local"]), _LOCAL_SCALES)
         candidates = np.vstack([uniform, local])
-        scores = self._expected_improvement(gp, candidates)
+        from metaopt.algo._acquisition import ExpectedImprovement
+        from metaopt.algo._acquisition import polish
+
+        acquisition = ExpectedImprovement(
+            gp, self.y_best, settings["xi"], self.observed, self._fantasies()
+        )
+        scores = acquisition(candidates)
         for scale in _REFINE_SCALES:
             top = candidates[np.argsort(scores)[-_REFINE_TOP:]]
             moves = self._moves(top, _REFINE_MOVES, (scale,))
             candidates = np.vstack([candidates, moves])
-            scores = np.concatenate([scores, self._expected_improvement(gp, moves)])
-        return candidates[int(np.argmax(scores))]
+            scores = np.concatenate([scores, acquisition(moves)])
+        top = candidates[np.argsort(scores)[-_REFINE_TOP:]]
+        polished = polish(acquisition, top, self.encoding.real_axes())
+        return polished[int(np.argmax(acquisition(polished)))]
+
+    def _fantasies(self) -> Any:
+        """Joint draws of the pending points' values less their believed values (fantasies x
+        pending), from the model of the observations alone; None without pending points."""
+        np = self.np
+        count = len(self.y) - self.observed
+        if not count or not self.fantasies:
+            return None
+        gp = self.gp_observed
+        rows = self.x[self.observed :]
+        k = gp.kernel_(rows, gp.X_train_)
+        cov = gp.kernel_(rows) - k @ gp.K_inv_ @ k.T
+        cov = (cov + cov.T) / 2 + np.eye(count) * max(gp.noise_ or 0.0, 1e-10)
+        scale = np.linalg.cholesky(cov) * gp.y_train_std_
+        return self.rng.standard_normal((self.fantasies, count)) @ scale.T
 
     def _moves(self, centers: Any, count: int, scales: tuple[float, ...]) -> Any:
         """``count`` copies of ``centers`` (cycled), each real coordinate moved by a Gaussian
@@ -329,27 +365,3 @@ class _Model:
             block[:] = 0.0
             block[np.arange(len(rows)), picks] = 1.0
         return rows
-
-    def _expected_improvement(self, gp: Any, candidates: Any) -> Any:
-        """EI of each candidate below the best value seen, less ``xi`` (objective units)."""
-        from scipy.stats import norm
-
-        np = self.np
-        mean, std = _posterior(gp, candidates)
-        improve = self.y_best - self.algo.settings["xi"] - mean
-        scaled = np.divide(improve, std, out=np.zeros_like(improve), where=std > 0)
-        return np.where(std > 0, improve * norm.cdf(scaled) + std * norm.pdf(scaled), 0.0)
-
-
-def _posterior(gp: Any, x: Any) -> tuple[Any, Any]:
-    """Mean and standard deviation of a fitted skopt GP at ``x``.
-
-    What ``gp.predict(x, return_std=True)`` returns, but its variance is a three-operand einsum
-    (~100 ms for 2,500 candidates and 300 points) where a matrix product takes a few.
-    """
-    import numpy as np
-
-    k = gp.kernel_(x, gp.X_train_)
-    mean = gp.y_train_std_ * (k @ gp.alpha_) + gp.y_train_mean_
-    var = gp.kernel_.diag(x) - np.einsum("ij,ij->i", k @ gp.K_inv_, k)
-    return mean, np.sqrt(np.clip(var, 0.0, None)) * gp.y_train_std_
