@@ -127,3 +127,26 @@ def test_a_flat_objective_on_a_small_space_is_searched_to_the_end():
     while batch := algo.suggest(SearchHistory(trials, "loss"), 3):
         trials += [trial(params, 1.0) for params in batch]
     assert len({trial_id("e", t.params) for t in trials}) == len(trials) == 12
+
+
+def test_far_from_every_observation_the_model_expects_the_upper_quartile():
+    # Observations crowd the left fifth of [0, 10] and wiggle with no trend; at the far right
+    # the GP knows nothing and must predict a value worse than three quarters of them, so that
+    # EI there pays for real uncertainty, not for an optimistic guess.
+    import numpy as np
+
+    from metaopt.algo._acquisition import posterior
+    from metaopt.algo._bayes import _Model
+
+    space = Space.from_dict({"x": "uniform(0, 10)"})
+    algo = make_algorithm("bayes", space, seed=0, node_id="n1")
+    values = [(0.1 * i, 5.0 + math.sin(6 * 0.1 * i)) for i in range(20)]
+    history = SearchHistory([trial({"x": x}, y) for x, y in values], "loss")
+    observed = history.observations()
+    model = _Model(algo, history, observed, algo._kernel(observed), 1)
+    ys = np.asarray([y for _, y in values])
+    # The model works in standard deviations from the upper quartile: 0 is that quartile.
+    far, _ = posterior(model._fit(), np.asarray([[1.0]]))
+    assert abs(far[0]) < 0.05
+    predicted = np.quantile(ys, 0.75) + far[0] * ys.std()
+    assert (ys < predicted).sum() >= 14  # worse than 3 in 4 observations
