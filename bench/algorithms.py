@@ -360,7 +360,8 @@ def plot(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 4))
+    fig, grid = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 4), squeeze=False)
+    axes = grid[0]
     for ax, task in zip(axes, tasks, strict=False):
         for m in methods:
             curve = scores.median_curve(task.name, m)

@@ -38,7 +38,7 @@ def posterior(gp: Any, x: Any, pending_from: int | None = None) -> Any:
 
 
 class ExpectedImprovement:
-    """EI below the best value seen, less ``xi`` (objective units).
+    """EI below the best value seen, less ``xi``, in the units of the GP's training values.
 
     With pending points and ``deltas``, EI is averaged over the draws: in each the believed
     values move by the draw, the mean at a point moves with them (linearly, through the
@@ -55,7 +55,7 @@ class ExpectedImprovement:
         self.deltas = deltas
         self.xi = xi
         self.best = np.asarray([y_best])
-        if deltas is not None:  # the training values are normalized in the fitted GP
+        if deltas is not None:  # y_train_ is what the GP fitted, after any normalization
             believed = gp.y_train_std_ * gp.y_train_[pending_from:] + gp.y_train_mean_
             self.best = np.minimum(y_best, (believed + deltas).min(axis=1))
 

@@ -322,16 +322,17 @@ class _Model:
 
     def _maximize(self, gp: Any) -> Any:
         """The candidate of highest EI: random points and moves around the best observations,
-        then rounds of ever smaller moves around the best candidates so far."""
+        then rounds of ever smaller moves around the best candidates so far, the best of which
+        are polished by gradient."""
+        from metaopt.algo._acquisition import ExpectedImprovement
+        from metaopt.algo._acquisition import polish
+
         np = self.np
         settings = self.algo.settings
         shape = (int(settings["candidates"]), self.encoding.width)
         uniform = self._one_hot(self.rng.random(shape))
         local = self._moves(self.best_rows, int(settings["local"]), _LOCAL_SCALES)
         candidates = np.vstack([uniform, local])
-        from metaopt.algo._acquisition import ExpectedImprovement
-        from metaopt.algo._acquisition import polish
-
         acquisition = ExpectedImprovement(
             gp, self.y_best, self.xi, self.observed, self._fantasies()
         )
