@@ -107,7 +107,7 @@ class BayesAlgorithm(BaseAlgorithm):
             try:
                 with threadpool_limits(1):
                     kernel = self._kernel(observed)
-                    rows = _Model(self, history, observed, kernel, n).propose(n)
+                    rows = _Model(self, history, observed, kernel).propose(n)
             except (ArithmeticError, ValueError) as exc:  # LinAlgError is a ValueError
                 # A degenerate history (say, a flat objective in a tiny space) must not stop the
                 # experiment: this round is random, the next may model again.
@@ -201,7 +201,7 @@ def _map_fit(width: int) -> Any:
     mean = np.array([0.0, *[math.log(0.3 * math.sqrt(width))] * width, math.log(1e-4)])
     weight = np.array([0.0, *[1.0] * width, 0.25])  # 1 / sd**2: sd 1 for scales, 2 for noise
 
-    def posterior(theta: Any) -> tuple[float, Any]:
+    def penalized(theta: Any) -> tuple[float, Any]:
         value, grad = objective_holder[0](theta)
         gap = theta - mean
         return value + 0.5 * float(np.sum(weight * gap**2)), grad + weight * gap
@@ -210,7 +210,7 @@ def _map_fit(width: int) -> Any:
 
     def optimize(objective: Any, theta: Any, bounds: Any) -> tuple[Any, float]:
         objective_holder[:] = [objective]
-        result = minimize(posterior, theta, method="L-BFGS-B", jac=True, bounds=bounds)
+        result = minimize(penalized, theta, method="L-BFGS-B", jac=True, bounds=bounds)
         return result.x, float(result.fun)
 
     return optimize
@@ -265,7 +265,6 @@ class _Model:
         history: SearchHistory,
         observed: list[tuple[Params, float]],
         kernel: Any,
-        n: int,
     ) -> None:
         import numpy as np
 
@@ -285,8 +284,7 @@ class _Model:
         self.x, self.y = x, y
         self.observed = len(y)
         self.fantasies = int(algo.settings["fantasies"]) if algo.settings["believer"] else 0
-        # The model of the observations alone, which the fantasies are drawn from.
-        self.gp_observed: Any = self._fit() if self.fantasies and (pending or n > 1) else None
+        self._observed_gp: Any = None  # the GP of the observations alone, once fitted
         if pending:
             self._pretend(np.asarray(pending, dtype=float))
 
@@ -306,18 +304,26 @@ class _Model:
         if self.algo.settings["believer"]:
             from metaopt.algo._acquisition import posterior
 
-            fresh = self.gp_observed is not None and len(self.y) == self.observed
-            values = posterior(self.gp_observed if fresh else self._fit(), rows)[0]
+            values = posterior(self._fit(), rows)[0]
         else:
             values = np.full(len(rows), self.liar)
         self.x = np.vstack([self.x, rows])
         self.y = np.concatenate([self.y, values])
 
     def _fit(self) -> Any:
+        """The GP of every row so far; the one of the observations alone is fitted once, as
+        the believed values and the fantasies both come from it."""
+        if len(self.y) > self.observed:
+            return self._regress(self.x, self.y)
+        if self._observed_gp is None:
+            self._observed_gp = self._regress(self.x, self.y)
+        return self._observed_gp
+
+    def _regress(self, x: Any, y: Any) -> Any:
         gp = _regressor(self.kernel, None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            gp.fit(self.x, self.y)
+            gp.fit(x, y)
         return gp
 
     def _maximize(self, gp: Any) -> Any:
@@ -353,7 +359,7 @@ class _Model:
         count = len(self.y) - self.observed
         if not count or not self.fantasies:
             return None
-        gp = self.gp_observed
+        gp = self._observed_gp  # fitted by _pretend, which put the pending rows in
         rows = self.x[self.observed :]
         k = gp.kernel_(rows, gp.X_train_)
         cov = gp.kernel_(rows) - k @ gp.K_inv_ @ k.T

@@ -47,7 +47,7 @@ def fitted_model(pending: int) -> tuple[_Model, object]:
         trials.append(trial(params, None, TrialStatus.RUNNING))
     history = SearchHistory(trials, "loss")
     observed = history.observations()
-    model = _Model(algo, history, observed, algo._kernel(observed), 1)
+    model = _Model(algo, history, observed, algo._kernel(observed))
     return model, model._fit()
 
 

@@ -143,7 +143,7 @@ def test_far_from_every_observation_the_model_expects_the_upper_quartile():
     values = [(0.1 * i, 5.0 + math.sin(6 * 0.1 * i)) for i in range(20)]
     history = SearchHistory([trial({"x": x}, y) for x, y in values], "loss")
     observed = history.observations()
-    model = _Model(algo, history, observed, algo._kernel(observed), 1)
+    model = _Model(algo, history, observed, algo._kernel(observed))
     ys = np.asarray([y for _, y in values])
     # The model works in standard deviations from the upper quartile: 0 is that quartile.
     far, _ = posterior(model._fit(), np.asarray([[1.0]]))
