@@ -40,6 +40,7 @@ import metaoptd
 from metaopt._control import Client
 from metaopt._core import Hlc
 from metaopt._core import Record
+from metaopt._replica import LocalReplica
 from metaopt.records import Experiment
 from metaopt.records import ExperimentStatus
 from metaopt.records import Trial
@@ -49,7 +50,6 @@ from metaopt.records import trial_key
 from metaopt.space import parse_command
 from metaopt.space import trial_id
 from metaopt.storage import open_storage
-from metaoptd.node import LocalNode
 
 BENCH = Path(__file__).resolve().parent
 NOOP = BENCH / "noop.py"
@@ -297,20 +297,20 @@ def bench_trials(name: str, n: int, node: str) -> list[Trial]:
 def write_metaopt(data_dir: Path, kind: str, name: str, n: int, per_put: int) -> float:
     """Seconds to store the experiment and ``n`` trials: one put per trial, or batched."""
     with open_storage(data_dir, kind) as storage:
-        node = LocalNode(storage)
+        node = LocalReplica(storage)
         trials = bench_trials(name, n, node.id)
         start = time.perf_counter()
         node.write(experiment_key(name), bench_experiment(name, n).to_json())
         if per_put == 1:
-            for trial in trials:  # LocalNode.write: what the daemon does for each state change
+            for trial in trials:  # LocalReplica.write: what the daemon does for each state change
                 node.write(trial_key(name, trial.id), trial.to_json())
         else:
             write_batched(node, trials, per_put)
         return time.perf_counter() - start
 
 
-def write_batched(node: LocalNode, trials: list[Trial], per_put: int) -> None:
-    """Puts of ``per_put`` records each, through LocalNode.apply (the replication path)."""
+def write_batched(node: LocalReplica, trials: list[Trial], per_put: int) -> None:
+    """Puts of ``per_put`` records each, through LocalReplica.apply (the replication path)."""
     hlc = Hlc()
     records = [
         Record("bench-peer", trial_key(t.experiment, t.id), i + 1, hlc.now(i + 1), t.to_json())
@@ -513,12 +513,12 @@ def storage_section(figures: list[StorageFigure], plan: Plan) -> str:
     skipped = "".join(f"\n   not measured: {k}: {why}" for k, why in plan.skipped.items())
     return (
         "2. Storage: completed trials (x, y, 10-step curve), each put durable, then read back\n"
-        "   metaopt: LocalNode.write per trial (as metaoptd does), read with metaopt.history()\n"
+        "   metaopt: LocalReplica.write per trial (as metaoptd does), read by metaopt.history()\n"
         "            (no daemon: it reads the files); frame = History.to_dataframe()\n"
         "   optuna:  study.add_trial(create_trial(...)) per trial into a fresh sqlite study,\n"
         "            read with load_study + get_trials(deepcopy=False);"
         " frame = trials_dataframe()\n"
-        "   reads: median of 3; BATCHED = LocalNode.apply of 100 records per put"
+        "   reads: median of 3; BATCHED = LocalReplica.apply of 100 records per put"
         + skipped
         + "\n"
         + indent(table(headers, rows))

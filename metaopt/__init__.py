@@ -18,16 +18,44 @@ In-process, ask and tell, with no daemon at all::
 
 from __future__ import annotations
 
+import importlib.machinery
 import logging
+import os
+import sys
 from typing import TYPE_CHECKING
 from typing import Any
 
-from metaopt._trial_api import load_checkpoint
-from metaopt._trial_api import report
-from metaopt._trial_api import save_checkpoint
-from metaopt._trial_api import trial_dir
-from metaopt.errors import MetaoptError
-from metaopt.errors import SpaceError
+
+def _installed_copy(here: str) -> str | None:
+    """Another ``metaopt`` on sys.path that has the compiled core, if this one has none.
+
+    Python run from a checkout after ``pip install .`` imports the checkout's sources, which
+    have no compiled core: the installed copy, further down sys.path, is the one to use.
+    """
+
+    def has_core(folder: str) -> bool:
+        suffixes = importlib.machinery.EXTENSION_SUFFIXES
+        return any(os.path.exists(os.path.join(folder, "_core" + s)) for s in suffixes)
+
+    if has_core(here):
+        return None
+    for entry in sys.path:
+        folder = os.path.join(entry or os.getcwd(), "metaopt")
+        if os.path.realpath(folder) != os.path.realpath(here) and has_core(folder):
+            return folder
+    return None
+
+
+_installed = _installed_copy(os.path.dirname(os.path.abspath(__file__)))
+if _installed is not None:  # every submodule from there, so that they match its core
+    __path__[:] = [_installed]
+
+from metaopt._trial_api import load_checkpoint  # noqa: E402
+from metaopt._trial_api import report  # noqa: E402
+from metaopt._trial_api import save_checkpoint  # noqa: E402
+from metaopt._trial_api import trial_dir  # noqa: E402
+from metaopt.errors import MetaoptError  # noqa: E402
+from metaopt.errors import SpaceError  # noqa: E402
 
 if TYPE_CHECKING:
     from metaopt._history import History

@@ -15,7 +15,7 @@ from typing import Any
 from metaopt.errors import ControlError
 from metaopt.errors import DaemonUnavailable
 
-OPS = ("ping", "submit", "status", "trials", "stop", "resume", "shutdown")
+OPS = ("ping", "submit", "status", "trials", "stop", "resume", "delete", "shutdown")
 MAX_LINE = 256 * 1024 * 1024  # a history of many thousand trials is one response
 
 
@@ -41,8 +41,11 @@ class Client:
     def call(self, op: str, **args: Any) -> Any:
         """Send one request; returns its result or raises ControlError / DaemonUnavailable."""
         with self._connect() as sock:
-            sock.sendall(encode({"op": op, **args}))
-            reply = _read_line(sock)
+            try:
+                sock.sendall(encode({"op": op, **args}))
+                reply = _read_line(sock)
+            except ConnectionError as exc:  # it exited while we asked
+                raise DaemonUnavailable(f"metaoptd at {self.path} went away: {exc}") from exc
         if not reply:
             raise DaemonUnavailable(f"metaoptd at {self.path} closed the connection")
         message = json.loads(reply)

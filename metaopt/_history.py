@@ -17,6 +17,7 @@ from metaopt.records import HistoryView
 from metaopt.records import Trial
 from metaopt.records import objective_name
 from metaopt.records import ranked_trials
+from metaopt.records import unknown_experiment
 from metaopt.storage import BACKENDS
 from metaopt.storage import open_storage
 from metaopt.storage import store_path
@@ -49,8 +50,17 @@ class History:
         return ranked[0] if ranked else None
 
     def to_dataframe(self) -> pandas.DataFrame:
-        """One row per trial: id, status, node, times, objective, ``param.*`` and last metrics."""
-        import pandas
+        """One row per trial: id, status, node, times, objective, ``param.*`` and last metrics.
+
+        Raises:
+            ImportError: pandas is not installed (``pip install 'metaopt[pandas]'``).
+        """
+        try:
+            import pandas
+        except ImportError as exc:
+            raise ImportError(
+                "History.to_dataframe needs pandas: pip install 'metaopt[pandas]'"
+            ) from exc
 
         objective = self.objective
         rows = []
@@ -99,10 +109,7 @@ def history(name: str, data_dir: str | os.PathLike[str] | None = None) -> Histor
         view = read_store(directory)
         experiment = view.experiment(name)
         if experiment is None:
-            known = ", ".join(e.name for e in view.experiments()) or "none"
-            raise MetaoptError(
-                f"no experiment named {name!r} in {directory} (experiments: {known})"
-            ) from None
+            raise MetaoptError(unknown_experiment(view, name, directory)) from None
         return History(experiment, view.trials(name))
     return History(
         Experiment.from_json(reply["experiment"]), [Trial.from_json(t) for t in reply["trials"]]
@@ -111,6 +118,7 @@ def history(name: str, data_dir: str | os.PathLike[str] | None = None) -> Histor
 
 def read_store(directory: Path) -> HistoryView:
     """The merged view of a data directory's store, read without a daemon."""
+    _paths.check_readable(directory)
     kind = detect_backend(directory)
     if kind is None:
         return HistoryView()
@@ -124,7 +132,10 @@ def detect_backend(directory: Path) -> str | None:
     if config.exists():
         import tomllib
 
-        kind = tomllib.loads(config.read_text()).get("storage")
+        try:
+            kind = tomllib.loads(config.read_text()).get("storage")
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise MetaoptError(f"{config}: {exc}") from None
         if kind in BACKENDS:
             return str(kind)
     for kind in BACKENDS:

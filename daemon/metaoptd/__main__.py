@@ -1,4 +1,4 @@
-"""``metaoptd``: run the node service in the foreground, detached, or install its cron line."""
+"""``metaoptd``: run the node service (in the foreground or detached), stop it, ask how it is."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ import asyncio
 import logging
 import sys
 
+from metaopt import __version__
 from metaopt import _paths
+from metaopt._replica import LocalReplica
 from metaopt.errors import MetaoptError
 from metaopt.storage import BACKENDS
 from metaopt.storage import open_storage
 from metaopt.storage._lock import FileLock
 from metaoptd import cron
 from metaoptd import detach
+from metaoptd import manage
 from metaoptd import settings as settings_mod
 from metaoptd import slots as slots_mod
-from metaoptd.node import LocalNode
 from metaoptd.service import Daemon
 
 EXIT_ALREADY_RUNNING = 3
@@ -27,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="metaoptd",
         description="The metaopt node service: runs trials on this machine's GPUs (or CPU slots).",
     )
+    parser.add_argument("--version", action="version", version=f"metaoptd {__version__}")
     parser.add_argument(
         "--data-dir", help="store, key, trial folders and socket (env METAOPT_HOME)"
     )
@@ -44,49 +47,73 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"))
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", metavar="{stop,status,install-cron}")
+    stop = sub.add_parser("stop", help="stop the daemon of this data dir, interrupting its trials")
+    stop.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds to wait for it to exit (default 120)",
+    )
+    sub.add_parser("status", help="whether a daemon runs on this data dir, and what it has")
     install = sub.add_parser("install-cron", help="start metaoptd at every boot (crontab @reboot)")
     install.add_argument("--print", action="store_true", help="only show the crontab line")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers are in place
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     directory = _paths.data_dir(args.data_dir)
     if args.command == "install-cron":
         return cron.install(directory, only_print=args.print)
+    if args.command == "stop":
+        return manage.stop(directory, args.timeout)
+    if args.command == "status":
+        return manage.status(directory)
     try:
         settings = settings_mod.load(directory, _overrides(args))
+        _paths.ensure_data_dir(directory)
     except MetaoptError as exc:
         print(f"metaoptd: {exc}", file=sys.stderr)
         return 2
+    directory.chmod(0o700)  # it holds the cluster key and the socket that runs commands
+    try:
+        # Taken before detaching (the lock is inherited), so a second `--detach` says so here,
+        # in the terminal, and leaves the running daemon's pidfile alone.
+        lock = FileLock(_paths.lock_path(directory))
+    except MetaoptError:
+        print(f"metaoptd: {manage.already_running(directory)}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
     if args.detach:
         detach.daemonize(directory)
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s metaoptd[%(process)d] %(levelname)s %(message)s",
     )
-    return run(settings)
+    try:
+        return run(settings)
+    finally:
+        if args.detach:
+            detach.remove_pidfile(directory)
+        lock.release()
 
 
 def run(settings: settings_mod.Settings) -> int:
-    directory = settings.data_dir
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    directory.chmod(0o700)  # it holds the cluster key and the socket that runs commands
-    try:
-        lock = FileLock(directory / "metaoptd.lock")
-    except MetaoptError:
-        print(f"metaoptd: another metaoptd is running with data dir {directory}", file=sys.stderr)
-        return EXIT_ALREADY_RUNNING
+    """Serve until stopped; the caller holds the data dir's lock."""
     try:
         slots = slots_mod.inventory(settings.trials_per_gpu, settings.slots)
-        with open_storage(directory, settings.storage) as storage:
-            asyncio.run(Daemon(settings, LocalNode(storage), slots).run())
+        with open_storage(settings.data_dir, settings.storage) as storage:
+            asyncio.run(Daemon(settings, LocalReplica(storage), slots).run())
     except (MetaoptError, ValueError) as exc:
         print(f"metaoptd: {exc}", file=sys.stderr)
         return 1
-    finally:
-        lock.release()
     return 0
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import os
 import re
+import secrets
 import signal
 import sys
 import time
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from metaopt import _paths
+from metaopt import _steering
+from metaopt._replica import LocalReplica
 from metaopt.algo import BaseAlgorithm
 from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
@@ -33,6 +36,7 @@ from metaopt.records import experiment_key
 from metaopt.records import objective_name
 from metaopt.records import summarize
 from metaopt.records import trial_key
+from metaopt.records import unknown_experiment
 from metaopt.space import CommandTemplate
 from metaopt.space import Space
 from metaopt.space import parse_command
@@ -40,7 +44,6 @@ from metaopt.space import trial_id
 from metaoptd import control
 from metaoptd import lifecycle
 from metaoptd import runner
-from metaoptd.node import LocalNode
 from metaoptd.scheduler import Demand
 from metaoptd.scheduler import decide
 from metaoptd.settings import Settings
@@ -61,7 +64,7 @@ class _Compiled:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, node: LocalNode, slots: list[Slot]) -> None:
+    def __init__(self, settings: Settings, node: LocalReplica, slots: list[Slot]) -> None:
         self.settings = settings
         self.node = node
         self.slots = slots
@@ -71,13 +74,17 @@ class Daemon:
         self._wake = asyncio.Event()
         self._stopping = False
         self._exit_when_idle = False
+        # An embedded daemon runs only what its `metaopt` submitted, not every experiment the
+        # store holds; None: a standalone daemon, which runs them all.
+        self._focus: set[str] | None = set() if settings.embedded else None
 
     # ---- main loop -------------------------------------------------------------------------
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         self._recover()
-        server = await control.serve(self.socket_path, self._handle)
+        server = control.ControlServer(self._handle)
+        await server.start(self.socket_path)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         if self.settings.embedded:
@@ -98,12 +105,26 @@ class Daemon:
                 await self._wake.wait()
         finally:
             reports.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reports
+            self._stop_focus()
             await self._interrupt(list(self._running))
-            server.close()
-            await server.wait_closed()
+            await server.close()
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
         _log.info("node %s stopped", self.node.id)
+
+    def _stop_focus(self) -> None:
+        """An embedded daemon going away: what it ran stops until its command runs again."""
+        for name in sorted(self._focus or ()):
+            exp = self.node.view.experiment(name)
+            if exp is not None and exp.status == ExperimentStatus.RUNNING:
+                _steering.set_status(
+                    self.node,
+                    exp,
+                    ExperimentStatus.STOPPED,
+                    "interrupted; run the same command again to resume",
+                )
 
     def request_stop(self) -> None:
         self._stopping = True
@@ -135,6 +156,8 @@ class Daemon:
         for exp in self.node.view.experiments():
             if exp.status != ExperimentStatus.RUNNING:
                 continue
+            if self._focus is not None and exp.name not in self._focus:
+                continue
             trials = self.node.view.trials(exp.name)
             capacity = len(self._requeued(exp.name))
             if not self._compile(exp).algo.is_exhausted(self._history(exp, trials)):
@@ -156,7 +179,7 @@ class Daemon:
         for params in self._compile(exp).algo.suggest(self._history(exp, trials), 1):
             tid = trial_id(exp.name, params)
             if self.node.view.trial(exp.name, tid) is None:
-                return Trial(tid, exp.name, params, created=time.time())
+                return Trial(tid, exp.name, params, created=time.time(), experiment_uid=exp.uid)
         return None
 
     def _history(self, exp: Experiment, trials: list[Trial]) -> SearchHistory:
@@ -346,6 +369,7 @@ class Daemon:
             "node": self.node.id,
             "pid": os.getpid(),
             "slots": [dataclasses.asdict(s) for s in self.slots],
+            "running": len(self._running),
             "storage": self.settings.storage,
             "data_dir": str(self.settings.data_dir),
             "embedded": self.settings.embedded,
@@ -353,6 +377,8 @@ class Daemon:
 
     def _op_submit(self, experiment: dict[str, Any]) -> dict[str, Any]:
         given = _experiment_from_request(experiment)
+        if self._focus is not None:
+            self._focus.add(given.name)
         stored = self.node.view.experiment(given.name)
         if stored is None:
             self._compiled.pop(given.name, None)
@@ -393,26 +419,47 @@ class Daemon:
 
     async def _op_stop(self, name: str) -> dict[str, Any]:
         exp = self._experiment(name)
-        self._save_experiment(
-            dataclasses.replace(
-                exp, status=ExperimentStatus.STOPPED, message="stopped by the user"
-            )
-        )
+        if exp.status != ExperimentStatus.RUNNING:
+            return {"name": name, "was": exp.status.label, "interrupted": 0}
+        _steering.set_status(self.node, exp, ExperimentStatus.STOPPED, "stopped by the user")
         keys = [k for k in self._running if k[0] == name]
         await self._interrupt(keys)
-        return {"name": name, "interrupted": len(keys)}
+        return {"name": name, "was": "running", "interrupted": len(keys)}
 
-    def _op_resume(self, name: str) -> dict[str, Any]:
+    def _op_resume(self, name: str, max_trials: int | None = None) -> dict[str, Any]:
         exp = self._experiment(name)
-        if exp.status == ExperimentStatus.RUNNING:
-            return {"name": name, "state": "running"}
-        self._save_experiment(
-            dataclasses.replace(
-                exp, status=ExperimentStatus.RUNNING, message="", resumed=time.time()
-            )
+        if max_trials is not None:
+            if max_trials < 1:
+                raise ControlError("--max-trials must be at least 1")
+            exp = dataclasses.replace(exp, max_trials=max_trials)
+        elif exp.status == ExperimentStatus.RUNNING:
+            return {"name": name, "state": "running", "message": ""}
+        if self._focus is not None:
+            self._focus.add(name)
+        resumed = dataclasses.replace(
+            exp,
+            status=ExperimentStatus.RUNNING,
+            message="",
+            resumed=time.time() if exp.status != ExperimentStatus.RUNNING else exp.resumed,
         )
+        self._save_experiment(resumed)
         self._check_end(name)
-        return {"name": name, "state": "resumed"}
+        after = self._experiment(name)
+        state = "resumed" if after.status == ExperimentStatus.RUNNING else after.status.label
+        return {"name": name, "state": state, "message": after.message}
+
+    async def _op_delete(self, name: str) -> dict[str, Any]:
+        exp = self._experiment(name)
+        keys = [k for k in self._running if k[0] == name]
+        if exp.status == ExperimentStatus.RUNNING:  # first, so that nothing starts meanwhile
+            exp = _steering.set_status(self.node, exp, ExperimentStatus.STOPPED, "deleting")
+        await self._interrupt(keys)
+        self._compiled.pop(name, None)
+        if self._focus is not None:
+            self._focus.discard(name)
+        trials = _steering.delete(self.node, self.settings.data_dir, exp)
+        _log.info("%s: deleted with its %d trial(s)", name, trials)
+        return {"name": name, "trials": trials, "interrupted": len(keys)}
 
     def _op_shutdown(self, when_idle: bool = False) -> dict[str, Any]:
         if when_idle:
@@ -424,8 +471,7 @@ class Daemon:
     def _experiment(self, name: str) -> Experiment:
         exp = self.node.view.experiment(name)
         if exp is None:
-            known = ", ".join(e.name for e in self.node.view.experiments()) or "none yet"
-            raise ControlError(f"no experiment named {name!r} (experiments: {known})")
+            raise ControlError(unknown_experiment(self.node.view, name))
         return exp
 
 
@@ -452,4 +498,5 @@ def _experiment_from_request(body: dict[str, Any]) -> Experiment:
         seed=int(body.get("seed", 0)),
         max_broken=int(body.get("max_broken", 3)),
         created=time.time(),
+        uid=secrets.token_hex(8),
     )

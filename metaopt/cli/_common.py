@@ -28,6 +28,8 @@ def fail(message: str, code: int = 1) -> int:
 
 
 def fmt(value: object) -> str:
+    if value is None:
+        return ""
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)

@@ -19,15 +19,14 @@ from metaopt._control import Client
 from metaopt.errors import DaemonUnavailable
 
 EXIT_ALREADY_RUNNING = 3  # metaoptd's exit code when another daemon holds the data dir
-LOG_NAME = "metaoptd.log"
 
 
 class EmbeddedDaemon:
     def __init__(self, directory: Path, flags: list[str]) -> None:
         self.directory = directory
         self.client = Client(_paths.socket_path(directory))
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.log = directory / LOG_NAME
+        _paths.ensure_data_dir(directory)
+        self.log = _paths.log_path(directory)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [

@@ -1,11 +1,14 @@
-"""``metaopt status``, ``top`` and ``history``: read-only views, with or without a daemon."""
+"""``metaopt status``, ``follow``, ``top`` and ``history``: views, with or without a daemon."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
+import math
 import sys
 from typing import TYPE_CHECKING
+from typing import Any
 
 from metaopt.cli._common import add_data_dir
 from metaopt.cli._common import client
@@ -17,9 +20,11 @@ from metaopt.errors import DaemonUnavailable
 from metaopt.errors import MetaoptError
 from metaopt.records import Summary
 from metaopt.records import summarize
+from metaopt.records import unknown_experiment
 
 if TYPE_CHECKING:
     from metaopt._history import History
+    from metaopt.records import Trial
 
 
 def status(argv: list[str]) -> int:
@@ -27,10 +32,17 @@ def status(argv: list[str]) -> int:
         prog="metaopt status", description="Experiments and their progress."
     )
     parser.add_argument("name", nargs="?", help="one experiment (default: all)")
+    parser.add_argument(
+        "-f", "--follow", action="store_true", help="watch NAME until it ends (as `follow`)"
+    )
     add_data_dir(parser)
     args = parser.parse_args(argv)
+    if args.follow:
+        if not args.name:
+            parser.error("--follow watches one experiment: give its NAME")
+        return _follow(args.data_dir, args.name)
     try:
-        summaries = _summaries(args.data_dir, args.name)
+        summaries, live = _summaries(args.data_dir, args.name)
     except MetaoptError as exc:
         return fail(str(exc))
     if not summaries:
@@ -40,7 +52,44 @@ def status(argv: list[str]) -> int:
     for s in summaries:
         if s.status == "broken" and args.name:
             print(f"\n{s.name} is broken: {s.message}")
+    if not live and any(s.status == "running" for s in summaries):
+        print(
+            "\nno metaoptd runs on this data dir: running experiments go on when one starts "
+            "(`metaoptd --detach`, or their `metaopt` command again)"
+        )
     return 0
+
+
+def follow(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="metaopt follow", description="Watch an experiment until it ends."
+    )
+    parser.add_argument("name", help="the experiment")
+    add_data_dir(parser)
+    args = parser.parse_args(argv)
+    return _follow(args.data_dir, args.name)
+
+
+def _follow(data_dir: str | None, name: str) -> int:
+    from metaopt.cli._follow import exit_code
+    from metaopt.cli._follow import final_report
+    from metaopt.cli._follow import follow as watch
+
+    directory, daemon = client(data_dir)
+    try:
+        summary = watch(daemon, name)
+    except DaemonUnavailable:
+        return fail(
+            f"no metaoptd is running on {directory}, so {name} is not running: "
+            f"`metaopt status {name}` shows where it stands"
+        )
+    except MetaoptError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        print("\nstopped watching; the experiment goes on in metaoptd", file=sys.stderr)
+        return 130
+    print(final_report(summary))
+    return exit_code(summary)
 
 
 def render_status(summaries: list[Summary]) -> str:
@@ -72,11 +121,12 @@ def render_status(summaries: list[Summary]) -> str:
     return table(headers, rows)
 
 
-def _summaries(data_dir: str | None, name: str | None) -> list[Summary]:
+def _summaries(data_dir: str | None, name: str | None) -> tuple[list[Summary], bool]:
+    """The summaries, and whether a daemon gave them (else they were read from the files)."""
     directory, daemon = client(data_dir)
     try:
         args = {"name": name} if name else {}
-        return [Summary.from_dict(s) for s in daemon.call("status", **args)]
+        return [Summary.from_dict(s) for s in daemon.call("status", **args)], True
     except DaemonUnavailable:
         pass
     from metaopt._history import read_store
@@ -86,8 +136,8 @@ def _summaries(data_dir: str | None, name: str | None) -> list[Summary]:
     if name:
         exps = [e for e in exps if e.name == name]
         if not exps:
-            raise MetaoptError(f"no experiment named {name!r} in {directory}")
-    return [summarize(e, view.trials(e.name)) for e in exps]
+            raise MetaoptError(unknown_experiment(view, name, directory))
+    return [summarize(e, view.trials(e.name)) for e in exps], False
 
 
 def top(argv: list[str]) -> int:
@@ -107,24 +157,22 @@ def top(argv: list[str]) -> int:
     if not best:
         print(f"{args.name}: no completed trial yet")
         return 0
-    metric = hist.objective or "objective"
-    rows = [
-        [str(i + 1), t.id, fmt(t.objective(metric)), str(len(t.curve)), fmt_params(t.params)]
-        for i, t in enumerate(best)
-    ]
-    print(table(["rank", "trial", metric, "steps", "params"], rows))
+    headers, rows = trial_table(hist, best)
+    print(table(["rank", *headers], [[str(i + 1), *row] for i, row in enumerate(rows)]))
     return 0
 
 
 def history(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="metaopt history", description="Every trial of an experiment."
+        prog="metaopt history",
+        description="Every trial of an experiment: a table, CSV, or JSON Lines (one object per "
+        "trial and line, learning curve included; NaN and infinities are null).",
     )
     parser.add_argument("name")
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--csv", action="store_true", help="comma-separated, one row per trial")
     form.add_argument(
-        "--json", action="store_true", help="one JSON object per trial, with its curve"
+        "--json", action="store_true", help="JSON Lines: one object per trial, with its curve"
     )
     add_data_dir(parser)
     args = parser.parse_args(argv)
@@ -132,24 +180,11 @@ def history(argv: list[str]) -> int:
         hist = _history(args.data_dir, args.name)
     except MetaoptError as exc:
         return fail(str(exc))
-    metric = hist.objective
     if args.json:
         for t in hist.trials:
-            print(t.to_json().decode())
+            print(json.dumps(trial_json(t, hist.objective), allow_nan=False))
         return 0
-    names = sorted({k for t in hist.trials for k in t.params})
-    headers = ["trial", "status", "node", "attempt", metric or "objective", *names]
-    rows = [
-        [
-            t.id,
-            t.status.label,
-            t.node,
-            str(t.attempt),
-            fmt(t.objective(metric)),
-            *(fmt(t.params.get(n, "")) for n in names),
-        ]
-        for t in hist.trials
-    ]
+    headers, rows = trial_table(hist, hist.trials, detail=True)
     if args.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(headers)
@@ -157,6 +192,57 @@ def history(argv: list[str]) -> int:
     else:
         print(table(headers, rows))
     return 0
+
+
+def trial_table(
+    hist: History, trials: list[Trial], detail: bool = False
+) -> tuple[list[str], list[list[str]]]:
+    """Columns shared by `top` and `history`, in one order: trial, [status,] objective, steps,
+    [node, attempt,] then each parameter in the order the command declared them."""
+    metric = hist.objective
+    declared = list(hist.experiment.space)
+    names = declared + sorted({k for t in trials for k in t.params} - set(declared))
+    headers = ["trial", *(["status"] if detail else []), metric or "objective", "steps"]
+    headers += ["node", "attempt"] if detail else []
+    rows = []
+    for t in trials:
+        row = [t.id, *([t.status.label] if detail else []), fmt(t.objective(metric))]
+        row.append(str(len(t.curve)))
+        row += [t.node, str(t.attempt)] if detail else []
+        rows.append(row + [fmt(t.params.get(n, "")) for n in names])
+    return headers + names, rows
+
+
+def trial_json(t: Trial, metric: str | None) -> dict[str, Any]:
+    """One trial for standard JSON tools: status by name, the curve as one object per step."""
+    body: dict[str, Any] = {
+        "id": t.id,
+        "experiment": t.experiment,
+        "status": t.status.label,
+        "objective": t.objective(metric),
+        "params": t.params,
+        "node": t.node,
+        "attempt": t.attempt,
+        "created": t.created,
+        "started": t.started,
+        "ended": t.ended,
+        "exit_code": t.exit_code,
+        "signal": t.signal,
+        "curve": [{"step": step, **metrics} for step, metrics in t.curve],
+    }
+    finite: dict[str, Any] = _finite(body)
+    return finite
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as None (null): strict JSON has no spelling for them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _history(data_dir: str | None, name: str) -> History:

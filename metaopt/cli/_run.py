@@ -8,6 +8,7 @@ printed at the end; Ctrl-C interrupts the running trials, and the same command r
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import secrets
 import shutil
@@ -18,15 +19,17 @@ from typing import Any
 from metaopt import _paths
 from metaopt.algo import load_configs
 from metaopt.algo import make_algorithm
+from metaopt.cli import SUBCOMMANDS
+from metaopt.cli import subcommands_help
 from metaopt.cli._common import fail
 from metaopt.cli._embedded import EmbeddedDaemon
+from metaopt.cli._follow import exit_code
 from metaopt.cli._follow import final_report
 from metaopt.cli._follow import follow
 from metaopt.errors import MetaoptError
 from metaopt.space import parse_command
 from metaopt.storage import BACKENDS
 
-EXIT_BROKEN = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -34,9 +37,11 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="metaopt",
-        usage="metaopt [options] SCRIPT [ARGS...] | metaopt {status,top,history,stop,resume} ...",
+        usage="metaopt [options] SCRIPT [ARGS...]\n       metaopt [--data-dir DIR] SUBCOMMAND ...",
         description="Search hyperparameters of SCRIPT. Mark a searched flag with ~ and a prior: "
         "--lr~'loguniform(1e-5, 1e-1)'. Other arguments are passed through unchanged.",
+        epilog=subcommands_help() + "\n\n`metaopt --version` prints the version.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("-n", "--name", help="experiment name (default: the script's name)")
     p.add_argument(
@@ -127,6 +132,11 @@ def build_experiment(args: argparse.Namespace) -> dict[str, Any]:
     """The definition sent to the daemon; every user error is caught here, before anything runs."""
     command = resolve_command(args.command)
     _, space = parse_command(command)
+    if not space and args.algo != "list":
+        raise MetaoptError(
+            f"nothing to search in `{' '.join(args.command)}`: mark at least one flag with ~ "
+            "and a prior, e.g. --lr~'loguniform(1e-5, 1e-1)'; every trial runs this command"
+        )
     options: dict[str, Any] = _algo_options(args.algo_option)
     if args.configs:
         options["configs"] = load_configs(args.configs)
@@ -163,8 +173,18 @@ def resolve_command(command: list[str]) -> list[str]:
         return [str(path.resolve()), *rest]
     found = shutil.which(program)
     if found is None:
-        raise MetaoptError(f"command not found: {program}")
+        raise MetaoptError(f"command not found: {program}{_did_you_mean(program)}")
     return [found, *rest]
+
+
+def _did_you_mean(word: str) -> str:
+    """A hint for a mistyped subcommand (or one given after options of a run)."""
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    if close[0] == word:
+        return f"; `{word}` is a subcommand: it goes first, `metaopt {word} ...`"
+    return f"; did you mean `metaopt {close[0]}`?"
 
 
 def _env(names: list[str]) -> dict[str, str]:
@@ -194,7 +214,7 @@ def _submit_or_run(args: argparse.Namespace, directory: Path, experiment: dict[s
         summary = follow(client, experiment["name"])
     except KeyboardInterrupt:
         print("\ninterrupting running trials...", file=sys.stderr, flush=True)
-        daemon.interrupt()
+        daemon.interrupt()  # it records the experiment as stopped, its trials as requeued
         print(
             f"interrupted; run the same command again to resume {experiment['name']}",
             file=sys.stderr,
@@ -205,14 +225,14 @@ def _submit_or_run(args: argparse.Namespace, directory: Path, experiment: dict[s
         raise
     daemon.finish()
     print(final_report(summary))
-    return EXIT_BROKEN if summary.status == "broken" else 0
+    return exit_code(summary)
 
 
 def _submit(client: Any, args: argparse.Namespace, experiment: dict[str, Any]) -> int:
     result = client.call("submit", experiment=experiment)
     _print_state(result, experiment["name"])
     if not args.follow:
-        print(f"submitted; watch it with `metaopt status {experiment['name']}`")
+        print(f"submitted; watch it with `metaopt follow {experiment['name']}`")
         return 0
     try:
         summary = follow(client, experiment["name"])
@@ -220,7 +240,7 @@ def _submit(client: Any, args: argparse.Namespace, experiment: dict[str, Any]) -
         print("\nstopped watching; the experiment goes on in metaoptd", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(final_report(summary))
-    return EXIT_BROKEN if summary.status == "broken" else 0
+    return exit_code(summary)
 
 
 def _print_state(result: dict[str, Any], name: str) -> None:

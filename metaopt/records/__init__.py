@@ -2,6 +2,7 @@
 
 from metaopt.records._experiment import Experiment
 from metaopt.records._keys import experiment_key
+from metaopt.records._keys import tombstone_key
 from metaopt.records._keys import trial_key
 from metaopt.records._keys import trials_prefix
 from metaopt.records._merge import merge_trial
@@ -12,9 +13,11 @@ from metaopt.records._summary import best_trial
 from metaopt.records._summary import objective_name
 from metaopt.records._summary import ranked_trials
 from metaopt.records._summary import summarize
+from metaopt.records._tombstone import Tombstone
 from metaopt.records._trial import Metrics
 from metaopt.records._trial import Trial
 from metaopt.records._view import HistoryView
+from metaopt.records._view import unknown_experiment
 
 __all__ = [
     "Experiment",
@@ -22,6 +25,7 @@ __all__ = [
     "HistoryView",
     "Metrics",
     "Summary",
+    "Tombstone",
     "Trial",
     "TrialStatus",
     "best_trial",
@@ -30,6 +34,8 @@ __all__ = [
     "objective_name",
     "ranked_trials",
     "summarize",
+    "tombstone_key",
     "trial_key",
     "trials_prefix",
+    "unknown_experiment",
 ]

@@ -30,6 +30,9 @@ class Experiment:
     message: str = ""
     created: float = 0.0
     resumed: float = 0.0  # failures that ended before this time no longer count as a streak
+    # Tells this experiment from an earlier, deleted one of the same name: its trials carry it.
+    # Empty for experiments stored before uids existed.
+    uid: str = ""
 
     def differences(self, other: Experiment) -> list[str]:
         """What makes ``other`` a different experiment under the same name (empty: same)."""

@@ -30,6 +30,7 @@ class Trial:
     exit_code: int | None = None
     signal: int | None = None
     stderr_tail: str = ""
+    experiment_uid: str = ""  # the Experiment.uid this trial belongs to
 
     def objective(self, name: str | None) -> float | None:
         """The last reported value of metric ``name`` (the first metric reported when None)."""

@@ -155,7 +155,7 @@ def test_ctrl_c_interrupts_then_the_same_command_resumes(tmp_path):
     hist = metaopt(tmp_path, "history", "sleeper", "--json")
     trials = [json.loads(line) for line in hist.stdout.splitlines()]
     assert [t["attempt"] for t in trials] == [2, 2]
-    assert all(t["curve"][-1][1]["runs"] == 2 for t in trials)
+    assert all(t["curve"][-1]["runs"] == 2 for t in trials)
 
 
 def test_submit_to_a_running_daemon_returns_at_once(start_daemon, tmp_path):
@@ -208,7 +208,8 @@ def test_top_history_and_status(tmp_path):
     assert len(rows) == 3
     assert float(rows[1].split()[2]) <= float(rows[2].split()[2])
     csv_out = metaopt(tmp_path, "history", "quadratic", "--csv")
-    assert csv_out.stdout.splitlines()[0] == "trial,status,node,attempt,loss,x"
+    assert csv_out.stdout.splitlines()[0] == "trial,status,loss,steps,node,attempt,x"
+    assert rows[0].split() == ["rank", "trial", "loss", "steps", "x"]  # the same order
     assert len(csv_out.stdout.splitlines()) == 4
     missing = metaopt(tmp_path, "status", "nope")
     assert missing.returncode == 1

@@ -32,7 +32,7 @@ def test_crashing_trial_is_failed_with_stderr_tail(start_daemon):
     daemon.submit("crash.py", "--x~uniform(0, 1)", max_trials=2, max_broken=2)
     summary = daemon.wait_status("broken")
     assert summary["counts"] == {"failed": 2}
-    assert "2 trials failed in a row" in summary["message"]
+    assert "every trial failed: 2 in a row" in summary["message"]
     assert "boom: x=" in summary["message"]  # the last failure's stderr, shown to the user
     trial = metaopt.history("exp", data_dir=daemon.data_dir).trials[0]
     assert trial.exit_code == 3
@@ -118,7 +118,7 @@ def test_second_daemon_on_same_data_dir_refuses(start_daemon):
         timeout=60,
     )
     assert other.returncode == 3
-    assert "another metaoptd is running" in other.stderr
+    assert "a metaoptd is already running on" in other.stderr
     assert daemon.client.is_alive()
 
 

@@ -43,7 +43,17 @@ EXP = Experiment("e", ("p",), "/", {}, max_trials=3, max_broken=2)
 
 
 def trial(i: int, status: TrialStatus, ended: float | None = None) -> Trial:
-    return Trial(str(i), "e", {"x": i}, status, ended=ended, exit_code=1, stderr_tail=f"err {i}")
+    curve = ((0, {"loss": float(i)}),) if status == TrialStatus.COMPLETED else ()
+    return Trial(
+        str(i),
+        "e",
+        {"x": i},
+        status,
+        ended=ended,
+        exit_code=1,
+        stderr_tail=f"err {i}",
+        curve=curve,
+    )
 
 
 def test_new_allowed_never_overshoots_max_trials():

@@ -1,24 +1,33 @@
-"""This node's view of the replicated history, and the only way the daemon changes it.
+"""A node's replica: its store, the merged view of it, and the only way to write under its origin.
 
 Every write is a record under this node's origin with the next version and an HLC time; it is
-stored durably before ``write`` returns, so the daemon acts only on what is already on disk.
-The gossip core will feed other origins' records through ``apply``; until then the view holds
-this node's records and those restored from its store.
+stored durably before ``write`` returns, so whoever writes acts only on what is already on disk.
+metaoptd holds the replica while it runs; with no daemon running, the CLI opens it for a moment
+(``offline``) to record a stop or a deletion, under the same lock a daemon takes, so the two
+never write at once and the daemon that starts next serves those records like its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import socket
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
+from metaopt import _paths
 from metaopt._core import Hlc
 from metaopt._core import Record
+from metaopt.errors import MetaoptError
+from metaopt.errors import StorageError
 from metaopt.records import HistoryView
 from metaopt.storage import BaseStorage
+from metaopt.storage import open_storage
+from metaopt.storage._lock import FileLock
 
 
-class LocalNode:
+class LocalReplica:
     def __init__(self, storage: BaseStorage) -> None:
         self.storage = storage
         self.id = _node_id(storage)
@@ -43,6 +52,23 @@ class LocalNode:
         """Records from other origins: persisted first, then folded into the view."""
         for record in self.storage.put(records):
             self.view.apply(record)
+
+
+@contextlib.contextmanager
+def offline(directory: Path, kind: str) -> Iterator[LocalReplica]:
+    """The replica of a data dir no daemon holds, locked against one starting meanwhile."""
+    try:
+        lock = FileLock(_paths.lock_path(directory))
+    except StorageError:
+        raise MetaoptError(
+            f"a metaoptd holds {directory} but does not answer on its socket; "
+            "wait for it to start (or to stop) and try again"
+        ) from None
+    try:
+        with open_storage(directory, kind) as storage:
+            yield LocalReplica(storage)
+    finally:
+        lock.release()
 
 
 def _node_id(storage: BaseStorage) -> str:
