@@ -16,6 +16,38 @@ import pytest
 from metaopt._control import Client
 
 SCRIPTS = Path(__file__).parent / "scripts"
+# `metaopt` and `metaoptd` as the installed scripts run them, from this checkout
+CLI = [sys.executable, "-c", "import sys; from metaopt.cli import main; sys.exit(main())"]
+DAEMON = [sys.executable, "-m", "metaoptd"]
+
+
+def metaopt(
+    data_dir: Path | None,
+    *args: str,
+    timeout: float = 120,
+    cwd: Path = SCRIPTS,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``metaopt ARGS`` to its end with METAOPT_HOME=data_dir (unset when None)."""
+    env = {k: v for k, v in os.environ.items() if k != "METAOPT_HOME"}
+    if data_dir is not None:
+        env["METAOPT_HOME"] = str(data_dir)
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+        input=stdin,
+    )
+
+
+def metaoptd(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``metaoptd ARGS`` to its end (``stop``, ``status``, ``--detach``...)."""
+    return subprocess.run(
+        [*DAEMON, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
 
 
 def wait_until(

@@ -44,7 +44,7 @@ def stop(directory: Path, timeout: float) -> int:
     except DaemonUnavailable:
         pass  # it went away between the two calls
     deadline = time.monotonic() + timeout
-    while _locked(directory):
+    while _locked(directory) or _alive(info["pid"]):
         if time.monotonic() > deadline:
             print(
                 f"metaoptd: pid {info['pid']} is still running after {timeout:.0f} s "
@@ -98,6 +98,16 @@ def _locked(directory: Path) -> bool:
     except MetaoptError:
         return True
     return False
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and has not finished (a zombie only waits for its parent)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
 
 
 def _pid_hint(directory: Path) -> str:

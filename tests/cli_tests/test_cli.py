@@ -8,26 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from metaopt._control import Client
+from tests.helpers import CLI
 from tests.helpers import SCRIPTS
+from tests.helpers import metaopt
 from tests.helpers import wait_until
-
-CLI = [sys.executable, "-c", "import sys; from metaopt.cli import main; sys.exit(main())"]
-
-
-def metaopt(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "METAOPT_HOME": str(data_dir)},
-        cwd=SCRIPTS,
-    )
 
 
 def test_run_to_the_end_prints_the_best_trial(tmp_path):
@@ -54,6 +42,9 @@ def test_run_to_the_end_prints_the_best_trial(tmp_path):
     assert "done" in status.stdout
     assert "4/4" in status.stdout
     assert not (tmp_path / "metaoptd.sock").exists()  # the embedded daemon is gone
+    log = (tmp_path / "metaoptd.log").read_text()
+    assert "stopped" in log
+    assert "Traceback" not in log  # a normal shutdown logs no CancelledError
 
 
 @pytest.mark.parametrize(
@@ -145,7 +136,9 @@ def test_ctrl_c_interrupts_then_the_same_command_resumes(tmp_path):
             os.kill(pid, 0)
     status = metaopt(tmp_path, "status", "sleeper")
     assert "requeued" in status.stdout.splitlines()[0]
-    assert status.stdout.splitlines()[1].split()[5] == "2"  # two trials requeued
+    row = status.stdout.splitlines()[1].split()
+    assert row[1] == "stopped"  # not `running` with nothing running
+    assert row[5] == "2"  # two trials requeued
 
     start = time.monotonic()
     out = metaopt(tmp_path, *args)
