@@ -377,13 +377,12 @@ class Daemon:
 
     def _op_submit(self, experiment: dict[str, Any]) -> dict[str, Any]:
         given = _experiment_from_request(experiment)
-        if self._focus is not None:
-            self._focus.add(given.name)
         stored = self.node.view.experiment(given.name)
         if stored is None:
             self._compiled.pop(given.name, None)
             self._compile(given)  # refuses a space the algorithm cannot search, before saving
             self._save_experiment(given)
+            self._run_here(given.name)
             return {"name": given.name, "state": "created"}
         diffs = stored.differences(given)
         if diffs:
@@ -392,6 +391,7 @@ class Daemon:
                 + "\n  ".join(diffs)
                 + "\nchoose another name with -n/--name, or keep the stored definition"
             )
+        self._run_here(given.name)
         state = "running" if stored.status == ExperimentStatus.RUNNING else "resumed"
         updated = dataclasses.replace(
             stored,
@@ -434,8 +434,7 @@ class Daemon:
             exp = dataclasses.replace(exp, max_trials=max_trials)
         elif exp.status == ExperimentStatus.RUNNING:
             return {"name": name, "state": "running", "message": ""}
-        if self._focus is not None:
-            self._focus.add(name)
+        self._run_here(name)
         resumed = dataclasses.replace(
             exp,
             status=ExperimentStatus.RUNNING,
@@ -460,6 +459,11 @@ class Daemon:
         trials = _steering.delete(self.node, self.settings.data_dir, exp)
         _log.info("%s: deleted with its %d trial(s)", name, trials)
         return {"name": name, "trials": trials, "interrupted": len(keys)}
+
+    def _run_here(self, name: str) -> None:
+        """An embedded daemon takes on an experiment once it is asked to run it."""
+        if self._focus is not None:
+            self._focus.add(name)
 
     def _op_shutdown(self, when_idle: bool = False) -> dict[str, Any]:
         if when_idle:

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from metaopt import history as metaopt_history
 from metaopt._control import Client
 from tests.helpers import CLI
 from tests.helpers import SCRIPTS
@@ -113,6 +114,9 @@ def test_ctrl_c_interrupts_then_the_same_command_resumes(tmp_path):
         text=True,
         env={**os.environ, "METAOPT_HOME": str(tmp_path)},
         cwd=SCRIPTS,
+        # A shell starts background jobs with SIGINT ignored, and Python keeps it so: restore
+        # the default, so that this test sees what Ctrl-C does in a terminal wherever it runs.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     client = Client(tmp_path / "metaoptd.sock")
 
@@ -238,3 +242,17 @@ def test_embedded_daemon_ignores_a_metaopt_folder_in_the_working_directory(tmp_p
     )
     assert "shadowed" not in out.stdout + out.stderr
     assert "job: done" in out.stdout
+
+
+def test_a_foreground_run_runs_only_its_own_experiment(start_daemon, tmp_path):
+    """Experiments a standalone daemon left running wait for it, not for any `metaopt` run."""
+    daemon = start_daemon(data_dir=tmp_path)
+    daemon.submit("sleeper.py", "--x~uniform(0, 1)", "--seconds=60", max_trials=3)
+    wait_until(lambda: list(tmp_path.glob("trials/exp/*/trial.pid")), what="a trial of exp")
+    daemon.stop()
+    out = metaopt(tmp_path, "--max-trials", "2", "quadratic.py", "--x~uniform(0, 1)")
+    assert out.returncode == 0, out.stderr
+    assert "quadratic: done" in out.stdout
+    left = metaopt_history("exp", data_dir=tmp_path)
+    assert left.experiment.status.label == "running"
+    assert [(t.status.label, t.attempt) for t in left] == [("interrupted", 1)]
