@@ -23,7 +23,7 @@ SUBCOMMANDS = {
     "top": ("_inspect", "top", "the best trials of an experiment"),
     "history": ("_inspect", "history", "every trial of an experiment (--csv, --json)"),
     "stop": ("_manage", "stop", "stop an experiment: its running trials are requeued"),
-    "resume": ("_manage", "resume", "start a stopped, done or broken experiment again"),
+    "resume": ("_manage", "resume", "start a stopped or broken one again, or extend a done one"),
     "delete": ("_manage", "delete", "remove an experiment, its trials and their folders"),
 }
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `... | head`
