@@ -41,10 +41,12 @@ from metaopt._control import Client
 from metaopt._core import Hlc
 from metaopt._core import Record
 from metaopt._replica import LocalReplica
+from metaopt.records import CurveIncrement
 from metaopt.records import Experiment
 from metaopt.records import ExperimentStatus
 from metaopt.records import Trial
 from metaopt.records import TrialStatus
+from metaopt.records import curve_key
 from metaopt.records import experiment_key
 from metaopt.records import trial_key
 from metaopt.space import parse_command
@@ -296,6 +298,15 @@ def bench_trials(name: str, n: int, node: str) -> list[Trial]:
     return trials
 
 
+def trial_records(trial: Trial) -> list[tuple[str, bytes]]:
+    """A finished trial as metaoptd stores it: its copy, and its curve as one increment."""
+    increment = CurveIncrement.of(trial, 0, trial.curve)
+    return [
+        (curve_key(trial.experiment, trial.id, trial.attempt, 0), increment.to_json()),
+        (trial_key(trial.experiment, trial.id), trial.to_record()),
+    ]
+
+
 def write_metaopt(data_dir: Path, kind: str, name: str, n: int, per_put: int) -> float:
     """Seconds to store the experiment and ``n`` trials: one put per trial, or batched."""
     with open_storage(data_dir, kind) as storage:
@@ -304,8 +315,8 @@ def write_metaopt(data_dir: Path, kind: str, name: str, n: int, per_put: int) ->
         start = time.perf_counter()
         node.write(experiment_key(name), bench_experiment(name, n).to_json())
         if per_put == 1:
-            for trial in trials:  # LocalReplica.write: what the daemon does for each state change
-                node.write(trial_key(name, trial.id), trial.to_json())
+            for trial in trials:  # one durable put per trial, as metaoptd makes when one ends
+                node.write_many(trial_records(trial))
         else:
             write_batched(node, trials, per_put)
         return time.perf_counter() - start
@@ -314,9 +325,10 @@ def write_metaopt(data_dir: Path, kind: str, name: str, n: int, per_put: int) ->
 def write_batched(node: LocalReplica, trials: list[Trial], per_put: int) -> None:
     """Puts of ``per_put`` records each, through LocalReplica.apply (the replication path)."""
     hlc = Hlc()
+    items = [item for t in trials for item in trial_records(t)]
     records = [
-        Record("bench-peer", trial_key(t.experiment, t.id), i + 1, hlc.now(i + 1), t.to_json())
-        for i, t in enumerate(trials)
+        Record("bench-peer", key, i + 1, hlc.now(i + 1), value)
+        for i, (key, value) in enumerate(items)
     ]
     for at in range(0, len(records), per_put):
         node.apply(records[at : at + per_put])
@@ -515,7 +527,8 @@ def storage_section(figures: list[StorageFigure], plan: Plan) -> str:
     skipped = "".join(f"\n   not measured: {k}: {why}" for k, why in plan.skipped.items())
     return (
         "2. Storage: completed trials (x, y, 10-step curve), each put durable, then read back\n"
-        "   metaopt: LocalReplica.write per trial (as metaoptd does), read by metaopt.history()\n"
+        "   metaopt: one durable put per trial (its copy and its curve increment, as metaoptd\n"
+        "            writes when a trial ends), read by metaopt.history()\n"
         "            (no daemon: it reads the files); frame = History.to_dataframe()\n"
         "   optuna:  study.add_trial(create_trial(...)) per trial into a fresh sqlite study,\n"
         "            read with load_study + get_trials(deepcopy=False);"

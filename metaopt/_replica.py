@@ -42,11 +42,22 @@ class LocalReplica:
 
     def write(self, key: str, value: bytes) -> Record:
         """Store a new version of ``key`` under this node's origin, then show it in the view."""
-        self._version += 1
-        record = Record(self.id, key, self._version, self.hlc.now(_wall_ms()), value)
-        self.storage.put([record])
-        self.view.apply(record)
-        return record
+        return self.write_many([(key, value)])[0]
+
+    def write_many(self, items: list[tuple[str, bytes]]) -> list[Record]:
+        """Several writes in one durable batch: all of them survive a crash, or none."""
+        records = []
+        for key, value in items:
+            self._version += 1
+            records.append(Record(self.id, key, self._version, self.hlc.now(_wall_ms()), value))
+        self.storage.put(records)
+        for record in records:
+            self.view.apply(record)
+        return records
+
+    def stamp(self) -> int:
+        """A fresh HLC time, later than every one this node has written or seen."""
+        return self.hlc.now(_wall_ms())
 
     def apply(self, records: list[Record]) -> None:
         """Records from other origins: persisted first, then folded into the view."""

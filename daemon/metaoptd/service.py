@@ -28,10 +28,12 @@ from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
 from metaopt.errors import ControlError
 from metaopt.errors import ExperimentConflict
+from metaopt.records import CurveIncrement
 from metaopt.records import Experiment
 from metaopt.records import ExperimentStatus
 from metaopt.records import Trial
 from metaopt.records import TrialStatus
+from metaopt.records import curve_key
 from metaopt.records import experiment_key
 from metaopt.records import objective_name
 from metaopt.records import summarize
@@ -77,6 +79,7 @@ class Daemon:
         # An embedded daemon runs only what its `metaopt` submitted, not every experiment the
         # store holds; None: a standalone daemon, which runs them all.
         self._focus: set[str] | None = set() if settings.embedded else None
+        self._seq: dict[TrialKey, int] = {}  # next curve increment of each running trial
 
     # ---- main loop -------------------------------------------------------------------------
 
@@ -203,18 +206,24 @@ class Daemon:
         trial = self._next_trial(exp)
         if trial is None:
             return
-        trial = dataclasses.replace(
-            trial,
-            status=TrialStatus.RESERVED,
+        # A claim is a new copy of our own, whoever held the trial before: its stamp is fixed
+        # here and decides between two nodes that claim the same attempt.
+        trial = Trial(
+            trial.id,
+            trial.experiment,
+            trial.params,
+            TrialStatus.RESERVED,
             node=self.node.id,
             attempt=trial.attempt + 1,
+            claim_hlc=self.node.stamp(),
+            created=trial.created,
+            started=time.time(),
             slot=slot.id,
             gpu=slot.gpu,
-            started=time.time(),
-            ended=None,
-            pid=None,
+            experiment_uid=trial.experiment_uid,
         )
         self._save(trial)  # durable claim before the process exists
+        self._seq[(name, trial.id)] = 0
         folder = self._trial_dir(trial)
         command = self._compile(exp).template.render(trial.params)
         try:
@@ -265,30 +274,46 @@ class Daemon:
         self._wake.set()
 
     def _finish(self, proc: runner.TrialProcess) -> None:
+        """The last reports and how it ended, in one durable write."""
         name, tid = proc.key
-        trial = self.node.view.trial(name, tid)
+        trial = self._own(name, tid)
         if trial is None:
             return
         outcome = proc.outcome()
-        trial = trial.with_reports(proc.read_reports())
-        self._save(
-            dataclasses.replace(
-                trial,
-                status=outcome.status,
-                ended=time.time(),
-                exit_code=outcome.exit_code,
-                signal=outcome.signal,
-                stderr_tail=outcome.stderr_tail,
-            )
+        ended = dataclasses.replace(
+            trial,
+            status=outcome.status,
+            ended=time.time(),
+            exit_code=outcome.exit_code,
+            signal=outcome.signal,
+            stderr_tail=outcome.stderr_tail,
         )
+        items = self._increment(proc, trial)
+        self.node.write_many([*items, (trial_key(name, tid), ended.to_record())])
+        self._seq.pop(proc.key, None)
         _log.info("%s: trial %s %s", name, tid, outcome.status.label)
         self._check_end(name)
 
     def _record_reports(self, proc: runner.TrialProcess) -> None:
+        trial = self._own(*proc.key)
+        if trial is not None and (items := self._increment(proc, trial)):
+            self.node.write_many(items)
+
+    def _increment(self, proc: runner.TrialProcess, trial: Trial) -> list[tuple[str, bytes]]:
+        """The steps reported since the last read, as the next increment of our claim's curve."""
         reports = proc.read_reports()
-        trial = self.node.view.trial(*proc.key)
-        if reports and trial is not None:
-            self._save(trial.with_reports(reports))
+        if not reports:
+            return []
+        seq = self._seq.get(proc.key)
+        if seq is None:  # re-adopted after a restart: go on after the increments on disk
+            seq = sum(1 for i in self.node.view.increments(*proc.key) if i.claim == trial.claim)
+        self._seq[proc.key] = seq + 1
+        increment = CurveIncrement.of(trial, seq, reports)
+        return [(curve_key(trial.experiment, trial.id, trial.attempt, seq), increment.to_json())]
+
+    def _own(self, name: str, trial_id: str) -> Trial | None:
+        """This node's copy of a trial: every write about it starts from there."""
+        return self.node.view.copy(name, trial_id, self.node.id)
 
     def _check_end(self, name: str) -> None:
         exp = self.node.view.experiment(name)
@@ -325,8 +350,9 @@ class Daemon:
     def _recover(self) -> None:
         """After a restart: re-adopt this node's trials still running, requeue the dead ones."""
         for exp in self.node.view.experiments():
-            for trial in self.node.view.trials(exp.name):
-                if trial.node == self.node.id and trial.status.is_active():
+            for merged in self.node.view.trials(exp.name):
+                trial = self._own(exp.name, merged.id)
+                if trial is not None and trial.status.is_active():
                     self._recover_trial(trial)
             self._check_end(exp.name)
 
@@ -349,7 +375,9 @@ class Daemon:
     # ---- writes ----------------------------------------------------------------------------
 
     def _save(self, trial: Trial) -> None:
-        self.node.write(trial_key(trial.experiment, trial.id), trial.to_json())
+        """Write our own copy (never a peer's: ``trial.node`` is this node)."""
+        assert trial.node == self.node.id
+        self.node.write(trial_key(trial.experiment, trial.id), trial.to_record())
 
     def _save_experiment(self, exp: Experiment) -> None:
         self.node.write(experiment_key(exp.name), exp.to_json())

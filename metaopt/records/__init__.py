@@ -1,6 +1,10 @@
 """Experiments, trials, their statuses, their encoding and the rule that merges origins."""
 
+from metaopt.records._curve import CurveIncrement
 from metaopt.records._experiment import Experiment
+from metaopt.records._format import FORMAT
+from metaopt.records._format import Unreadable
+from metaopt.records._keys import curve_key
 from metaopt.records._keys import experiment_key
 from metaopt.records._keys import tombstone_key
 from metaopt.records._keys import trial_key
@@ -20,6 +24,8 @@ from metaopt.records._view import HistoryView
 from metaopt.records._view import unknown_experiment
 
 __all__ = [
+    "FORMAT",
+    "CurveIncrement",
     "Experiment",
     "ExperimentStatus",
     "HistoryView",
@@ -28,7 +34,9 @@ __all__ = [
     "Tombstone",
     "Trial",
     "TrialStatus",
+    "Unreadable",
     "best_trial",
+    "curve_key",
     "experiment_key",
     "merge_trial",
     "objective_name",

@@ -7,6 +7,9 @@ import json
 import re
 from typing import Any
 
+from metaopt.records._format import FORMAT
+from metaopt.records._format import Unreadable
+from metaopt.records._format import check_format
 from metaopt.records._status import ExperimentStatus
 
 _PRIOR_ARG = re.compile(r"^--?[A-Za-z_][\w.-]*~")
@@ -56,15 +59,20 @@ class Experiment:
         return diffs
 
     def to_json(self) -> bytes:
-        body = dataclasses.asdict(self)
+        body = {"v": FORMAT, **dataclasses.asdict(self)}
         body["status"] = int(self.status)
         return json.dumps(body, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Experiment:
-        body = json.loads(data)
+        body = check_format(json.loads(data), "experiment")
         body["command"] = tuple(body["command"])
-        body["status"] = ExperimentStatus(body["status"])
+        try:
+            body["status"] = ExperimentStatus(body["status"])
+        except ValueError:
+            raise Unreadable(
+                f"experiment status {body['status']!r}, newer than this node knows"
+            ) from None
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in body.items() if k in known})
 

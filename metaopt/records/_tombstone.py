@@ -10,6 +10,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from metaopt.records._format import FORMAT
+from metaopt.records._format import check_format
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Tombstone:
@@ -19,10 +22,11 @@ class Tombstone:
     node: str = ""  # the node that deleted it
 
     def to_json(self) -> bytes:
-        return json.dumps(dataclasses.asdict(self), separators=(",", ":")).encode()
+        body = {"v": FORMAT, **dataclasses.asdict(self)}
+        return json.dumps(body, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Tombstone:
-        body = json.loads(data)
+        body = check_format(json.loads(data), "tombstone")
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in body.items() if k in known})

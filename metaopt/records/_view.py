@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 
 from metaopt._core import Record
+from metaopt.records._curve import CurveIncrement
+from metaopt.records._curve import compose
 from metaopt.records._experiment import Experiment
+from metaopt.records._format import Unreadable
+from metaopt.records._keys import CURVE_PREFIX
 from metaopt.records._keys import EXPERIMENT_PREFIX
 from metaopt.records._keys import TOMBSTONE_PREFIX
 from metaopt.records._keys import TRIAL_PREFIX
 from metaopt.records._keys import experiment_key
+from metaopt.records._keys import trial_key
 from metaopt.records._merge import latest
 from metaopt.records._merge import merge_trial
 from metaopt.records._tombstone import Tombstone
@@ -18,7 +24,8 @@ from metaopt.records._trial import Trial
 
 _log = logging.getLogger("metaopt")
 
-Decoded = Trial | Experiment | Tombstone
+Decoded = Trial | Experiment | Tombstone | CurveIncrement
+TrialRef = tuple[str, str]  # (experiment name, trial id)
 
 
 class HistoryView:
@@ -28,15 +35,18 @@ class HistoryView:
     the same (origin, key), and the merge rule decides between origins. A deleted experiment
     (a tombstone for its uid, from any origin) is hidden with all its trials, whatever the
     clocks of the copies that still name it; a trial shows only under the experiment uid it
-    was created for, so a new experiment of a deleted one's name starts empty.
+    was created for, so a new experiment of a deleted one's name starts empty. A record this
+    version cannot read is left out (the store still keeps it and passes it on).
     """
 
     def __init__(self, records: Iterable[Record] = ()) -> None:
         self._copies: dict[str, dict[str, tuple[Record, Decoded]]] = {}
         self._experiments: dict[str, Experiment] = {}
         self._trials: dict[str, dict[str, Trial]] = {}
-        self._trial_keys: dict[str, set[str]] = {}  # experiment name -> keys of its trials
+        self._trial_ids: dict[str, set[str]] = {}  # experiment name -> ids with a copy
+        self._curve_keys: dict[TrialRef, set[str]] = {}
         self._dead: dict[str, set[str]] = {}  # experiment name -> deleted uids
+        self._warned: set[str] = set()  # why records were left out, each said once in the log
         for record in records:
             self.apply(record)
 
@@ -46,7 +56,7 @@ class HistoryView:
         held = copies.get(record.origin)
         if held is not None and held[0].version >= record.version:
             return False
-        decoded = _decode(record)
+        decoded = self._decode(record)
         if decoded is None:
             return False
         copies[record.origin] = (record, decoded)
@@ -55,9 +65,13 @@ class HistoryView:
             self._remerge_experiment(decoded.experiment)
         elif isinstance(decoded, Experiment):
             self._remerge_experiment(decoded.name)
+        elif isinstance(decoded, CurveIncrement):
+            ref = (decoded.experiment, decoded.trial)
+            self._curve_keys.setdefault(ref, set()).add(record.key)
+            self._remerge_trial(*ref)
         else:
-            self._trial_keys.setdefault(decoded.experiment, set()).add(record.key)
-            self._remerge_trial(decoded.experiment, decoded.id, copies)
+            self._trial_ids.setdefault(decoded.experiment, set()).add(decoded.id)
+            self._remerge_trial(decoded.experiment, decoded.id)
         return True
 
     def experiments(self) -> list[Experiment]:
@@ -71,11 +85,29 @@ class HistoryView:
         return name not in self._experiments and bool(self._dead.get(name))
 
     def trials(self, experiment: str) -> list[Trial]:
-        """Trials in creation order."""
+        """Merged trials, curves included, in creation order."""
         return sorted(self._trials.get(experiment, {}).values(), key=lambda t: (t.created, t.id))
 
     def trial(self, experiment: str, trial_id: str) -> Trial | None:
         return self._trials.get(experiment, {}).get(trial_id)
+
+    def copy(self, experiment: str, trial_id: str, origin: str) -> Trial | None:
+        """``origin``'s own copy of a trial of the current experiment (no curve), if it has one."""
+        held = self._copies.get(trial_key(experiment, trial_id), {}).get(origin)
+        exp = self._experiments.get(experiment)
+        if held is None or exp is None or not isinstance(held[1], Trial):
+            return None
+        trial = held[1]
+        return trial if trial.experiment_uid == exp.uid else None
+
+    def increments(self, experiment: str, trial_id: str) -> list[CurveIncrement]:
+        """Every increment held for a trial, from every claim."""
+        found = []
+        for key in self._curve_keys.get((experiment, trial_id), ()):
+            for _, decoded in self._copies[key].values():
+                assert isinstance(decoded, CurveIncrement)
+                found.append(decoded)
+        return found
 
     def record(self, key: str, origin: str) -> Record | None:
         held = self._copies.get(key, {}).get(origin)
@@ -97,24 +129,61 @@ class HistoryView:
             self._experiments.pop(name, None)
         if _uid(self._experiments.get(name)) != before:  # another incarnation shows now, or none
             self._trials.pop(name, None)
-            for key in self._trial_keys.get(name, ()):
-                _, _, trial_id = key.rpartition("/")
-                self._remerge_trial(name, trial_id, self._copies[key])
+            for trial_id in self._trial_ids.get(name, ()):
+                self._remerge_trial(name, trial_id)
 
-    def _remerge_trial(
-        self, name: str, trial_id: str, copies: dict[str, tuple[Record, Decoded]]
-    ) -> None:
+    def _remerge_trial(self, name: str, trial_id: str) -> None:
         exp = self._experiments.get(name)
+        copies = self._copies.get(trial_key(name, trial_id), {}).values()
         mine = [
-            (r, t)
-            for r, t in copies.values()
+            t
+            for _, t in copies
             if exp is not None and isinstance(t, Trial) and t.experiment_uid == exp.uid
         ]
         trials = self._trials.setdefault(name, {})
-        if mine:
-            trials[trial_id] = merge_trial(mine)
-        else:
+        if not mine:
             trials.pop(trial_id, None)
+            return
+        winner = merge_trial(mine)
+        increments = self.increments(name, trial_id) + [_legacy_curve(t) for t in mine if t.curve]
+        trials[trial_id] = dataclasses.replace(winner, curve=compose(winner, increments))
+
+    def _decode(self, record: Record) -> Decoded | None:
+        try:
+            if record.key.startswith(TRIAL_PREFIX):
+                return Trial.from_record(record.value)
+            if record.key.startswith(CURVE_PREFIX):
+                return CurveIncrement.from_json(record.value)
+            if record.key.startswith(EXPERIMENT_PREFIX):
+                return Experiment.from_json(record.value)
+            if record.key.startswith(TOMBSTONE_PREFIX):
+                return Tombstone.from_json(record.value)
+        except Unreadable as exc:
+            self._warn_once(
+                str(exc),
+                f"keeping records this version cannot read ({exc}; first: {record.key} from "
+                f"{record.origin}): they are stored and passed on, not shown; upgrade this node",
+            )
+            return None
+        except (ValueError, KeyError, TypeError) as exc:
+            self._warn_once(
+                f"malformed {record.key.split('/', 1)[0]}",
+                f"skipping a malformed record {record.key} from {record.origin}: {exc!r}",
+            )
+            return None
+        kind = record.key.split("/", 1)[0]
+        self._warn_once(kind, f"keeping records of a kind this version does not know: {kind}/")
+        return None
+
+    def _warn_once(self, reason: str, message: str) -> None:
+        if reason not in self._warned:
+            self._warned.add(reason)
+            _log.warning(message)
+
+
+def _legacy_curve(trial: Trial) -> CurveIncrement:
+    """A copy stored before curves were increments carries its whole curve: one increment."""
+    return CurveIncrement.of(trial, -1, trial.curve)
 
 
 def unknown_experiment(view: HistoryView, name: str, where: object = "") -> str:
@@ -128,17 +197,3 @@ def unknown_experiment(view: HistoryView, name: str, where: object = "") -> str:
 
 def _uid(experiment: Experiment | None) -> str | None:
     return None if experiment is None else experiment.uid
-
-
-def _decode(record: Record) -> Decoded | None:
-    try:
-        if record.key.startswith(TRIAL_PREFIX):
-            return Trial.from_json(record.value)
-        if record.key.startswith(EXPERIMENT_PREFIX):
-            return Experiment.from_json(record.value)
-        if record.key.startswith(TOMBSTONE_PREFIX):
-            return Tombstone.from_json(record.value)
-    except (ValueError, KeyError, TypeError) as exc:
-        _log.warning("skipping unreadable record %s from %s: %s", record.key, record.origin, exc)
-        return None
-    return None

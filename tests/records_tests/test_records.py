@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import pytest
-
 from metaopt._core import Record
 from metaopt.records import Experiment
 from metaopt.records import ExperimentStatus
@@ -14,7 +12,6 @@ from metaopt.records import HistoryView
 from metaopt.records import Trial
 from metaopt.records import TrialStatus
 from metaopt.records import experiment_key
-from metaopt.records import merge_trial
 from metaopt.records import summarize
 from metaopt.records import trial_key
 
@@ -46,32 +43,12 @@ def test_experiment_round_trips_and_ignores_unknown_fields():
     assert Experiment.from_json(data) == EXP
 
 
-def test_reports_merge_by_step_and_last_value_wins():
-    trial = Trial("t", "e", {}).with_reports([(1, {"loss": 2.0}), (0, {"loss": 3.0})])
-    trial = trial.with_reports([(1, {"loss": 1.5, "acc": 0.7})])
-    assert trial.curve == ((0, {"loss": 3.0}), (1, {"loss": 1.5, "acc": 0.7}))
-    assert trial.objective("loss") == 1.5
-    assert trial.objective(None) == 1.5  # first metric reported
-    assert trial.objective("acc") == 0.7
-
-
-@pytest.mark.parametrize(
-    ("copies", "winner"),
-    [
-        # (origin, hlc, status, attempt)
-        ([("a", 5, TrialStatus.COMPLETED, 1), ("b", 9, TrialStatus.RUNNING, 2)], "a"),
-        ([("a", 9, TrialStatus.INTERRUPTED, 1), ("b", 5, TrialStatus.RUNNING, 2)], "b"),
-        ([("a", 5, TrialStatus.RUNNING, 1), ("b", 9, TrialStatus.FAILED, 1)], "b"),
-        ([("a", 7, TrialStatus.RUNNING, 1), ("b", 7, TrialStatus.RUNNING, 1)], "b"),
-    ],
-)
-def test_merge_rule_is_deterministic(copies, winner):
-    items = [
-        (Record(o, "trial/e/t", 1, hlc, b""), Trial("t", "e", {}, status, node=o, attempt=att))
-        for o, hlc, status, att in copies
-    ]
-    assert merge_trial(items).node == winner
-    assert merge_trial(reversed(items)).node == winner
+def test_a_copy_for_the_store_leaves_the_curve_out():
+    trial = Trial("t", "e", {"x": 1}, curve=((0, {"loss": 1.0}),), claim_hlc=7, node="a")
+    stored = Trial.from_record(trial.to_record())
+    assert stored.curve == ()
+    assert stored == dataclasses.replace(trial, curve=())
+    assert b"curve" not in trial.to_record()
 
 
 def test_view_keeps_newest_version_per_origin_and_skips_garbage():
@@ -79,8 +56,8 @@ def test_view_keeps_newest_version_per_origin_and_skips_garbage():
     t1 = Trial("t", "e", {"x": 1}, TrialStatus.RUNNING, node="a", created=1)
     t2 = Trial("t", "e", {"x": 1}, TrialStatus.COMPLETED, node="a", created=1)
     assert view.apply(Record("a", experiment_key("e"), 1, 1, EXP.to_json()))
-    assert view.apply(Record("a", trial_key("e", "t"), 3, 3, t2.to_json()))
-    assert not view.apply(Record("a", trial_key("e", "t"), 2, 2, t1.to_json()))  # older
+    assert view.apply(Record("a", trial_key("e", "t"), 3, 3, t2.to_record()))
+    assert not view.apply(Record("a", trial_key("e", "t"), 2, 2, t1.to_record()))  # older
     assert not view.apply(Record("b", trial_key("e", "u"), 1, 4, b"not json"))
     assert [t.status for t in view.trials("e")] == [TrialStatus.COMPLETED]
     assert view.experiment("e") == EXP
