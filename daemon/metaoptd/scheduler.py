@@ -1,14 +1,12 @@
-"""Which experiment gets each free slot: a pure decision, carried out by the daemon.
+"""Which experiment gets each free slot: fair share, a pure function.
 
-Fair share: each free slot goes to the experiment with the fewest trials running on this node,
-counting the slots handed out in this same round; ties go to the older experiment.
+Each free slot goes to the experiment with the fewest trials running on this node, counting the
+slots handed out in this same round; ties go to the older experiment.
 """
 
 from __future__ import annotations
 
 import dataclasses
-
-from metaoptd.slots import Slot
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -19,23 +17,18 @@ class Demand:
     created: float
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Start:
-    slot: Slot
-    experiment: str
-
-
-def decide(free: list[Slot], demands: list[Demand]) -> list[Start]:
+def fair_share(free: int, demands: list[Demand]) -> list[str]:
+    """The experiment each of ``free`` slots goes to, in slot order (fewer when none wants it)."""
     running = {d.experiment: d.running for d in demands}
     left = {d.experiment: d.capacity for d in demands}
     order = {d.experiment: (d.created, d.experiment) for d in demands}
-    starts = []
-    for slot in free:
+    given = []
+    for _ in range(free):
         wanting = [name for name, n in left.items() if n > 0]
         if not wanting:
             break
         name = min(wanting, key=lambda e: (running[e], order[e]))
-        starts.append(Start(slot, name))
+        given.append(name)
         running[name] += 1
         left[name] -= 1
-    return starts
+    return given

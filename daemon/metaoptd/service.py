@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import signal
 import sys
 import time
@@ -46,8 +47,14 @@ from metaopt.space import trial_id
 from metaoptd import control
 from metaoptd import lifecycle
 from metaoptd import runner
-from metaoptd.scheduler import Demand
-from metaoptd.scheduler import decide
+from metaoptd.decisions import Action
+from metaoptd.decisions import Claim
+from metaoptd.decisions import End
+from metaoptd.decisions import Requeue
+from metaoptd.decisions import Situation
+from metaoptd.decisions import Start
+from metaoptd.decisions import Stop
+from metaoptd.decisions import decide
 from metaoptd.settings import Settings
 from metaoptd.slots import Slot
 
@@ -80,6 +87,10 @@ class Daemon:
         # store holds; None: a standalone daemon, which runs them all.
         self._focus: set[str] | None = set() if settings.embedded else None
         self._seq: dict[TrialKey, int] = {}  # next curve increment of each running trial
+        self._claims: dict[TrialKey, Claim] = {}  # the claim each of our processes runs
+        self._stopping_keys: set[TrialKey] = set()  # being interrupted: decided already
+        self._proposing: dict[str, list[Slot]] = {}  # experiment -> slots held for its proposal
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- main loop -------------------------------------------------------------------------
 
@@ -101,10 +112,11 @@ class Daemon:
         )
         try:
             while not self._stopping:
-                self._schedule()
-                if self._exit_when_idle and not self._running and not self._demands():
-                    break
                 self._wake.clear()
+                acted = self._step()
+                idle = not self._running and not self._proposing and not acted
+                if self._exit_when_idle and idle:
+                    break
                 await self._wake.wait()
         finally:
             reports.cancel()
@@ -144,49 +156,60 @@ class Daemon:
             for proc, _ in list(self._running.values()):
                 self._record_reports(proc)
 
-    # ---- scheduling ------------------------------------------------------------------------
+    # ---- decisions -------------------------------------------------------------------------
 
-    def _schedule(self) -> None:
-        used = {slot.id for _, slot in self._running.values()}
-        free = [s for s in self.slots if s.id not in used]
-        if not free:
-            return
-        for start in decide(free, self._demands()):
-            self._start_trial(start.slot, start.experiment)
+    def _step(self) -> list[Action]:
+        """Decide from what this node knows now, and carry every action out."""
+        actions = decide(self._situation())
+        for action in actions:
+            if isinstance(action, Stop):
+                self._stop_trial(action)
+            elif isinstance(action, Requeue):
+                self._requeue(action.key)
+            elif isinstance(action, End):
+                self._end(action)
+            elif isinstance(action, Start):
+                self._claim_and_start(action.trial, self._free_slots()[0], action.adopted_from)
+            else:
+                self._propose(action.experiment, action.count)
+        return actions
 
-    def _demands(self) -> list[Demand]:
-        demands = []
+    def _situation(self) -> Situation:
+        exhausted = {}
         for exp in self.node.view.experiments():
-            if exp.status != ExperimentStatus.RUNNING:
-                continue
-            if self._focus is not None and exp.name not in self._focus:
-                continue
-            trials = self.node.view.trials(exp.name)
-            capacity = len(self._requeued(exp.name))
-            if not self._compile(exp).algo.is_exhausted(self._history(exp, trials)):
-                capacity += lifecycle.new_allowed(exp, trials)
-            running = sum(1 for key in self._running if key[0] == exp.name)
-            if capacity > 0:
-                demands.append(Demand(exp.name, running, capacity, exp.created))
-        return demands
+            if exp.status == ExperimentStatus.RUNNING and (
+                self._focus is None or exp.name in self._focus
+            ):
+                trials = self.node.view.trials(exp.name)
+                exhausted[exp.name] = self._compile(exp).algo.is_exhausted(
+                    self._history(exp, trials)
+                )
+        return Situation(
+            node=self.node.id,
+            view=self.node.view,
+            alive=self._alive(),
+            dead=set(),
+            settled=True,
+            free_slots=len(self._free_slots()),
+            running={k: c for k, c in self._claims.items() if k not in self._stopping_keys},
+            exhausted=exhausted,
+            proposing=frozenset(self._proposing),
+            focus=self._focus,
+        )
 
-    def _requeued(self, name: str) -> list[Trial]:
-        trials = lifecycle.requeued(self.node.view.trials(name))
-        return [t for t in trials if (name, t.id) not in self._running]
-
-    def _next_trial(self, exp: Experiment) -> Trial | None:
-        requeued = self._requeued(exp.name)
-        if requeued:
-            return requeued[0]
-        trials = self.node.view.trials(exp.name)
-        for params in self._compile(exp).algo.suggest(self._history(exp, trials), 1):
-            tid = trial_id(exp.name, params)
-            if self.node.view.trial(exp.name, tid) is None:
-                return Trial(tid, exp.name, params, created=time.time(), experiment_uid=exp.uid)
-        return None
+    def _free_slots(self) -> list[Slot]:
+        used = {slot.id for _, slot in self._running.values()}
+        used.update(slot.id for slots in self._proposing.values() for slot in slots)
+        return [s for s in self.slots if s.id not in used]
 
     def _history(self, exp: Experiment, trials: list[Trial]) -> SearchHistory:
-        return SearchHistory(trials, objective_name(exp, trials), exp.maximize)
+        members = sorted(self._alive())
+        share = (members.index(self.node.id), len(members))
+        return SearchHistory(trials, objective_name(exp, trials), exp.maximize, share)
+
+    def _alive(self) -> set[str]:
+        """The members alive now, this node included."""
+        return {self.node.id}
 
     def _compile(self, exp: Experiment) -> _Compiled:
         compiled = self._compiled.get(exp.name)
@@ -198,14 +221,68 @@ class Daemon:
             compiled = self._compiled[exp.name] = _Compiled(template, space, algo)
         return compiled
 
-    # ---- one trial's life ------------------------------------------------------------------
-
-    def _start_trial(self, slot: Slot, name: str) -> None:
+    def _propose(self, name: str, count: int) -> None:
+        """Ask the algorithm for ``count`` points off the event loop (a GP fit takes a while),
+        holding that many slots meanwhile, then claim what is still worth claiming."""
         exp = self.node.view.experiment(name)
         assert exp is not None
-        trial = self._next_trial(exp)
+        slots = self._free_slots()[:count]
+        self._proposing[name] = slots
+        history = self._history(exp, self.node.view.trials(name))
+        algo = self._compile(exp).algo
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(None, algo.suggest, history, len(slots))
+        future.add_done_callback(lambda f: self._proposed(name, f))
+
+    def _proposed(self, name: str, future: asyncio.Future[list[dict[str, Any]]]) -> None:
+        slots = self._proposing.pop(name, [])
+        self._wake.set()
+        try:
+            points = future.result()
+        except Exception:  # a bug in an algorithm must not take the daemon down
+            _log.exception("%s: the algorithm failed to propose", name)
+            return
+        exp = self.node.view.experiment(name)
+        if self._stopping or exp is None or exp.status != ExperimentStatus.RUNNING:
+            return
+        allowed = lifecycle.new_allowed(exp, self.node.view.trials(name))
+        for params, slot in zip(points[:allowed], slots, strict=False):
+            tid = trial_id(name, params)
+            if self.node.view.trial(name, tid) is None:  # not claimed meanwhile, here or afar
+                fresh = Trial(tid, name, params, created=time.time(), experiment_uid=exp.uid)
+                self._claim_and_start(fresh, slot, None)
+
+    def _stop_trial(self, stop: Stop) -> None:
+        self._stopping_keys.add(stop.key)
+        _log.info("%s: stopping trial %s (%s)", stop.key[0], stop.key[1], stop.why)
+        task = asyncio.get_running_loop().create_task(self._interrupt([stop.key]))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _requeue(self, key: TrialKey) -> None:
+        """Our copy says running, but its process died with an earlier daemon."""
+        trial = self._own(*key)
         if trial is None:
             return
+        self._save(
+            dataclasses.replace(trial, status=TrialStatus.INTERRUPTED, ended=time.time(), pid=None)
+        )
+        _log.info("%s: trial %s died with the daemon; requeued", key[0], key[1])
+
+    def _end(self, end: End) -> None:
+        exp = self.node.view.experiment(end.experiment)
+        if exp is None:
+            return
+        _steering.set_status(self.node, exp, end.status, end.message)
+        level = logging.WARNING if end.status == ExperimentStatus.BROKEN else logging.INFO
+        _log.log(level, "%s: %s: %s", end.experiment, end.status.label, end.message)
+
+    # ---- one trial's life ------------------------------------------------------------------
+
+    def _claim_and_start(self, trial: Trial, slot: Slot, adopted_from: str | None) -> None:
+        name = trial.experiment
+        exp = self.node.view.experiment(name)
+        assert exp is not None
         # A claim is a new copy of our own, whoever held the trial before: its stamp is fixed
         # here and decides between two nodes that claim the same attempt.
         trial = Trial(
@@ -223,16 +300,12 @@ class Daemon:
             experiment_uid=trial.experiment_uid,
         )
         self._save(trial)  # durable claim before the process exists
-        self._seq[(name, trial.id)] = 0
+        key = (name, trial.id)
         folder = self._trial_dir(trial)
         command = self._compile(exp).template.render(trial.params)
         try:
             proc = runner.start(
-                (name, trial.id),
-                folder,
-                command,
-                self._trial_env(exp, trial, slot, folder),
-                exp.cwd,
+                key, folder, command, self._trial_env(exp, trial, slot, folder), exp.cwd
             )
         except OSError as exc:  # the working directory is gone, the interpreter vanished...
             self._save(
@@ -243,13 +316,20 @@ class Daemon:
                     stderr_tail=f"cannot start: {exc}",
                 )
             )
-            self._check_end(name)
             return
-        self._running[(name, trial.id)] = (proc, slot)
+        self._running[key] = (proc, slot)
+        self._claims[key] = trial.claim
+        self._seq[key] = 0
         self._save(dataclasses.replace(trial, status=TrialStatus.RUNNING, pid=proc.pid))
         proc.watch(asyncio.get_running_loop(), self._on_exit)
+        how = f", adopted from {adopted_from}" if adopted_from else ""
         _log.info(
-            "%s: started trial %s (attempt %d) on %s", name, trial.id, trial.attempt, slot.id
+            "%s: started trial %s (attempt %d%s) on %s",
+            name,
+            trial.id,
+            trial.attempt,
+            how,
+            slot.id,
         )
 
     def _trial_env(
@@ -270,6 +350,8 @@ class Daemon:
 
     def _on_exit(self, proc: runner.TrialProcess) -> None:
         self._running.pop(proc.key, None)
+        self._claims.pop(proc.key, None)
+        self._stopping_keys.discard(proc.key)
         self._finish(proc)
         self._wake.set()
 
@@ -277,7 +359,8 @@ class Daemon:
         """The last reports and how it ended, in one durable write."""
         name, tid = proc.key
         trial = self._own(name, tid)
-        if trial is None:
+        if trial is None:  # its experiment was deleted meanwhile: nothing of it is kept
+            shutil.rmtree(proc.folder, ignore_errors=True)
             return
         outcome = proc.outcome()
         ended = dataclasses.replace(
@@ -292,7 +375,6 @@ class Daemon:
         self.node.write_many([*items, (trial_key(name, tid), ended.to_record())])
         self._seq.pop(proc.key, None)
         _log.info("%s: trial %s %s", name, tid, outcome.status.label)
-        self._check_end(name)
 
     def _record_reports(self, proc: runner.TrialProcess) -> None:
         trial = self._own(*proc.key)
@@ -315,24 +397,6 @@ class Daemon:
         """This node's copy of a trial: every write about it starts from there."""
         return self.node.view.copy(name, trial_id, self.node.id)
 
-    def _check_end(self, name: str) -> None:
-        exp = self.node.view.experiment(name)
-        if exp is None or exp.status != ExperimentStatus.RUNNING:
-            return
-        trials = self.node.view.trials(name)
-        exhausted = self._compile(exp).algo.is_exhausted(self._history(exp, trials))
-        ended = lifecycle.end_state(exp, trials, exhausted)
-        if ended is not None:
-            status, message = ended
-            self._save_experiment(dataclasses.replace(exp, status=status, message=message))
-            _log.log(
-                logging.WARNING if status == ExperimentStatus.BROKEN else logging.INFO,
-                "%s: %s: %s",
-                name,
-                status.label,
-                message,
-            )
-
     async def _interrupt(self, keys: list[TrialKey]) -> None:
         """SIGTERM to each trial's session, SIGKILL after the grace period; wait for them all."""
         procs = [self._running[k][0] for k in keys if k in self._running]
@@ -348,25 +412,26 @@ class Daemon:
             await asyncio.wait(waiting)
 
     def _recover(self) -> None:
-        """After a restart: re-adopt this node's trials still running, requeue the dead ones."""
+        """After a restart: re-adopt this node's trials whose processes still run.
+
+        Those that died with the daemon are requeued by the first decision (``Requeue``).
+        """
         for exp in self.node.view.experiments():
             for merged in self.node.view.trials(exp.name):
                 trial = self._own(exp.name, merged.id)
                 if trial is not None and trial.status.is_active():
-                    self._recover_trial(trial)
-            self._check_end(exp.name)
+                    self._readopt(trial)
 
-    def _recover_trial(self, trial: Trial) -> None:
+    def _readopt(self, trial: Trial) -> None:
         key = (trial.experiment, trial.id)
-        folder = self._trial_dir(trial)
-        proc = runner.adopt(key, folder)
+        proc = runner.adopt(key, self._trial_dir(trial))
         if proc is None:
-            self._finish(runner.TrialProcess(key, folder, 0, None))
             return
         slot = next(
             (s for s in self.slots if s.id == trial.slot), Slot(trial.slot or "adopted", trial.gpu)
         )
         self._running[key] = (proc, slot)
+        self._claims[key] = trial.claim
         if trial.status != TrialStatus.RUNNING:
             self._save(dataclasses.replace(trial, status=TrialStatus.RUNNING, pid=proc.pid))
         proc.watch(asyncio.get_running_loop(), self._on_exit)
@@ -431,7 +496,6 @@ class Daemon:
             resumed=time.time() if state == "resumed" else stored.resumed,
         )
         self._save_experiment(updated)
-        self._check_end(given.name)
         return {"name": given.name, "state": state}
 
     def _op_status(self, name: str | None = None) -> list[dict[str, Any]]:
@@ -470,7 +534,7 @@ class Daemon:
             resumed=time.time() if exp.status != ExperimentStatus.RUNNING else exp.resumed,
         )
         self._save_experiment(resumed)
-        self._check_end(name)
+        self._step()  # an experiment with nothing left to do ends here, and says so
         after = self._experiment(name)
         state = "resumed" if after.status == ExperimentStatus.RUNNING else after.status.label
         return {"name": name, "state": state, "message": after.message}

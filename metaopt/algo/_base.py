@@ -26,6 +26,14 @@ class SearchHistory:
     trials: Sequence[Trial]
     objective: str | None = None
     maximize: bool = False
+    # (k, m): this node is the k-th of m live nodes. Algorithms over a finite space try the
+    # k-th m-th of its points first, so that nodes proposing at once rarely pick the same one.
+    share: tuple[int, int] = (0, 1)
+
+    def in_share(self, index: int) -> bool:
+        """Whether the point at ``index`` (in the space's order) is this node's to try first."""
+        k, m = self.share
+        return index % m == k
 
     def seen(self) -> set[str]:
         """Keys of every point already proposed, whatever its status."""

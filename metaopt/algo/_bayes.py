@@ -46,6 +46,7 @@ from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.algo._encoding import UnitEncoding
 from metaopt.algo._random import draw_unseen
+from metaopt.algo._random import in_share
 from metaopt.space import params_key
 
 _log = logging.getLogger("metaopt.algo")
@@ -142,17 +143,23 @@ class BayesAlgorithm(BaseAlgorithm):
     def _unseen(
         self, rows: list[list[float]], seen: set[str], n: int, history: SearchHistory
     ) -> list[Params]:
-        """Decoded points, none already proposed; random new ones fill any gap (finite spaces)."""
+        """Decoded points, none already proposed; random new ones fill any gap (finite spaces).
+
+        In a finite space only this node's share of the points is taken from ``rows``, and
+        the draws that fill the gap take its share first (see SearchHistory).
+        """
+        decoded = [self.encoding.decode(row) for row in rows]
+        if self.space.is_finite:  # other nodes' points are left to them: draws fill the gap
+            decoded = [p for p in decoded if in_share(self.space, p, history.share)]
         out: list[Params] = []
-        for row in rows:
+        for params in decoded:
             if len(out) == n:
                 return out
-            params = self.encoding.decode(row)
             key = params_key(params)
             if key not in seen:
                 seen.add(key)
                 out.append(params)
-        return out + draw_unseen(self.space, self.rng(history), seen, n - len(out))
+        return out + draw_unseen(self.space, self.rng(history), seen, n - len(out), history.share)
 
 
 def refit_point(count: int, first: int) -> int:

@@ -57,7 +57,7 @@ class EvolutionAlgorithm(BaseAlgorithm):
         size = max(1, int(self.settings["tournament"]))
         filled = len(alive) + len(history.pending()) >= population
         if not self._genes or not alive or not filled:
-            return draw_unseen(self.space, rng, seen, n)
+            return draw_unseen(self.space, rng, seen, n, history.share)
         out: list[Params] = []
         for _ in range(n):
             child = self._child(rng, alive, size, seen)
@@ -65,7 +65,7 @@ class EvolutionAlgorithm(BaseAlgorithm):
                 break
             seen.add(params_key(child))
             out.append(child)
-        return out + draw_unseen(self.space, rng, seen, n - len(out))
+        return out + draw_unseen(self.space, rng, seen, n - len(out), history.share)
 
     def _child(
         self,

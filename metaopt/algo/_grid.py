@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Iterable
+
 from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
@@ -11,7 +14,7 @@ from metaopt.space import params_key
 
 
 class GridAlgorithm(BaseAlgorithm):
-    """Every point of the grid once, in a fixed order, then exhausted."""
+    """Every point of the grid once, in a fixed order (this node's share first), then exhausted."""
 
     name = "grid"
 
@@ -22,11 +25,23 @@ class GridAlgorithm(BaseAlgorithm):
             raise AlgorithmError(f"grid search needs a finite space: {exc}") from exc
 
     def suggest(self, history: SearchHistory, n: int = 1) -> list[Params]:
-        seen = history.seen()
-        out: list[Params] = []
-        for params in self.space.grid_points():
+        return unseen_in_order(self.space.grid_points, history, n)
+
+
+def unseen_in_order(
+    points: Callable[[], Iterable[Params]], history: SearchHistory, n: int
+) -> list[Params]:
+    """The first ``n`` unseen of ``points()``, this node's share first (see SearchHistory)."""
+    seen = history.seen()
+    out: list[Params] = []
+    for mine in (True, False):
+        for index, params in enumerate(points()):
             if len(out) == n:
-                break
-            if params_key(params) not in seen:
+                return out
+            if history.in_share(index) != mine:
+                continue
+            key = params_key(params)
+            if key not in seen:
+                seen.add(key)
                 out.append(params)
-        return out
+    return out

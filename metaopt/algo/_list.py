@@ -9,6 +9,7 @@ from pathlib import Path
 from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
+from metaopt.algo._grid import unseen_in_order
 from metaopt.errors import AlgorithmError
 from metaopt.errors import SpaceError
 from metaopt.space import params_key
@@ -31,8 +32,7 @@ class ListAlgorithm(BaseAlgorithm):
         self.configs: list[Params] = configs
 
     def suggest(self, history: SearchHistory, n: int = 1) -> list[Params]:
-        seen = history.seen()
-        return [p for p in self.configs if params_key(p) not in seen][:n]
+        return unseen_in_order(lambda: self.configs, history, n)
 
     def is_exhausted(self, history: SearchHistory) -> bool:
         seen = history.seen()

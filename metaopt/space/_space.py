@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import Sequence
 
 from metaopt.errors import SpaceError
 from metaopt.space._base import Prior
@@ -142,6 +143,20 @@ class Space(Mapping[str, Prior]):
         columns = [prior.values() or () for prior in self._priors.values()]
         return (dict(zip(names, point, strict=True)) for point in itertools.product(*columns))
 
+    def grid_index(self, params: Mapping[str, object]) -> int | None:
+        """The position of ``params`` in ``grid_points()`` order; None outside a finite space."""
+        index = 0
+        for name, prior in self._priors.items():
+            values = prior.values()
+            if values is None or name not in params:
+                return None
+            try:
+                position = _position(values, params[name])
+            except ValueError:
+                return None
+            index = index * len(values) + position
+        return index
+
     def __getitem__(self, name: str) -> Prior:
         return self._priors[name]
 
@@ -161,6 +176,14 @@ class Space(Mapping[str, Prior]):
 
     def __repr__(self) -> str:
         return f"Space({self.to_dict()!r})"
+
+
+def _position(values: Sequence[Value], value: object) -> int:
+    """Where ``value`` is among a prior's values, by the same rule as params_key (3 != 3.0)."""
+    for i, candidate in enumerate(values):
+        if type(candidate) is type(value) and candidate == value:
+            return i
+    raise ValueError(value)
 
 
 def _check_one_fidelity(priors: Mapping[str, Prior]) -> None:

@@ -176,3 +176,16 @@ def test_observations_exclude_failed_and_nan_and_flip_for_maximize():
     h = SearchHistory(trials, "acc", maximize=True)
     assert h.observations() == [({"x": 1}, -0.5)]
     assert h.pending() == [{"x": 4}]
+
+
+@pytest.mark.parametrize("name", ["grid", "random", "list", "evolution", "bayes"])
+def test_nodes_proposing_at_once_on_a_small_grid_pick_different_points(name):
+    """Three nodes, one empty history, a 3x3 space: each node's share keeps them apart."""
+    space = Space.from_dict({"a": "choice(1, 2, 3)", "b": "choice(x, y, z)"})
+    options = {"configs": list(space.grid_points())} if name == "list" else {}
+    picks = []
+    for k, node in enumerate(["node-a", "node-b", "node-c"]):
+        algorithm = make_algorithm(name, space, seed=5, node_id=node, options=options)
+        shared = SearchHistory([], share=(k, 3))
+        picks += [params_key(p) for p in algorithm.suggest(shared, 2)]
+    assert len(set(picks)) == len(picks) == 6
