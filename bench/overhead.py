@@ -323,7 +323,7 @@ def write_metaopt(data_dir: Path, kind: str, name: str, n: int, per_put: int) ->
 
 
 def write_batched(node: LocalReplica, trials: list[Trial], per_put: int) -> None:
-    """Puts of ``per_put`` records each, through LocalReplica.apply (the replication path)."""
+    """Puts of ``per_put`` records each, through LocalReplica.receive (the replication path)."""
     hlc = Hlc()
     items = [item for t in trials for item in trial_records(t)]
     records = [
@@ -331,7 +331,7 @@ def write_batched(node: LocalReplica, trials: list[Trial], per_put: int) -> None
         for i, (key, value) in enumerate(items)
     ]
     for at in range(0, len(records), per_put):
-        node.apply(records[at : at + per_put])
+        node.receive(records[at : at + per_put])
 
 
 def read_metaopt(data_dir: Path, name: str, n: int) -> tuple[float, float]:
@@ -533,7 +533,7 @@ def storage_section(figures: list[StorageFigure], plan: Plan) -> str:
         "   optuna:  study.add_trial(create_trial(...)) per trial into a fresh sqlite study,\n"
         "            read with load_study + get_trials(deepcopy=False);"
         " frame = trials_dataframe()\n"
-        "   reads: median of 3; BATCHED = LocalReplica.apply of 100 records per put"
+        "   reads: median of 3; BATCHED = LocalReplica.receive of 100 records per put"
         + skipped
         + "\n"
         + indent(table(headers, rows))

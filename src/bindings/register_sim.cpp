@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -64,10 +65,13 @@ void register_sim(py::module_& m) {
       .def("run_for", &Simulation::run_for, py::arg("ms"), py::call_guard<py::gil_scoped_release>())
       .def(
           "write",
-          [](Simulation& s, std::size_t i, const std::string& key, const py::bytes& value) {
-            return s.write(i, key, std::string(value));
-          },
-          py::arg("node"), py::arg("key"), py::arg("value"))
+          [](Simulation& s, std::size_t i, const std::string& key, const py::bytes& value,
+             std::optional<std::uint64_t> hlc) { return s.write(i, key, std::string(value), hlc); },
+          py::arg("node"), py::arg("key"), py::arg("value"), py::arg("hlc") = py::none())
+      .def("keep_events", &Simulation::keep_events, py::arg("on"))
+      .def("drain_events", &Simulation::drain_events, py::arg("node"))
+      .def("restart_from", &Simulation::restart_from, py::arg("node"), py::arg("records"))
+      .def("generation", &Simulation::generation, py::arg("node"))
       .def("crash", &Simulation::crash, py::arg("node"))
       .def("restart", &Simulation::restart, py::arg("node"), py::arg("keep_records"))
       .def("pause", &Simulation::pause, py::arg("node"), py::arg("ms"))

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace metaopt::sim {
 namespace {
@@ -56,10 +57,11 @@ void Simulation::join_all() {
   }
 }
 
-Record Simulation::write(std::size_t i, const std::string& key, const std::string& value) {
+Record Simulation::write(std::size_t i, const std::string& key, const std::string& value,
+                         std::optional<std::uint64_t> hlc) {
   Node& n = nodes_.at(i);
   if (!n.up) throw std::invalid_argument("node " + std::to_string(i) + " is down");
-  Record r = n.engine->write(key, value, static_cast<std::uint64_t>(now_) << 16, now_);
+  Record r = n.engine->write(key, value, hlc.value_or(static_cast<std::uint64_t>(now_) << 16), now_);
   n.disk.push_back(r);
   first_[{r.origin, r.version}][i] = now_;
   flush(i);
@@ -68,7 +70,22 @@ Record Simulation::write(std::size_t i, const std::string& key, const std::strin
 
 void Simulation::crash(std::size_t i) {
   nodes_.at(i).up = false;
+  nodes_[i].outbox.clear();  // they were in the dead process's memory
   mix(0xC0 + i);
+}
+
+std::vector<EngineEvent> Simulation::drain_events(std::size_t i) {
+  return std::exchange(nodes_.at(i).outbox, {});
+}
+
+void Simulation::restart_from(std::size_t i, std::vector<Record> persisted) {
+  Node& n = nodes_.at(i);
+  n.disk = std::move(persisted);
+  n.outbox.clear();
+  ++n.generation;
+  boot(i, true);
+  n.engine->join({addr_of(i == 0 ? 1 : 0)}, now_);
+  flush(i);
 }
 
 void Simulation::restart(std::size_t i, bool keep_records) {
@@ -213,6 +230,7 @@ std::int64_t Simulation::stream_arrival(std::size_t from, std::size_t to, std::i
 void Simulation::collect_events(std::size_t i) {
   Node& n = nodes_[i];
   for (EngineEvent& e : n.engine->take_events()) {
+    if (keep_events_) n.outbox.push_back(e);
     if (e.kind == EngineEvent::Kind::record) {
       auto& when = first_[{e.record.origin, e.record.version}];
       when.emplace(i, now_);

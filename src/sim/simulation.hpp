@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <random>
 #include <set>
@@ -56,8 +57,20 @@ class Simulation {
   void run_until(std::int64_t until_ms);
   void run_for(std::int64_t ms) { run_until(now_ + ms); }
 
-  /// A local write on node i; returns the record (origin = node i).
-  Record write(std::size_t i, const std::string& key, const std::string& value);
+  /// A local write on node i; returns the record (origin = node i). `hlc` is the host's clock
+  /// reading for it; without one the simulation uses its virtual time.
+  Record write(std::size_t i, const std::string& key, const std::string& value,
+               std::optional<std::uint64_t> hlc = std::nullopt);
+
+  /// From now on, keep each node's engine events (records applied, member changes) for the
+  /// host to drain, as a daemon drains its node's: the cluster simulation of metaoptd does.
+  void keep_events(bool on) { keep_events_ = on; }
+  /// Node i's events since the last call, oldest first; lost when the node crashes.
+  std::vector<EngineEvent> drain_events(std::size_t i);
+  /// Restart node i with a new generation, restoring exactly `persisted`: what its host kept.
+  void restart_from(std::size_t i, std::vector<Record> persisted);
+  /// Node i's current boot generation (1 at the start, one more at each restart).
+  std::uint32_t generation(std::size_t i) const { return nodes_.at(i).generation; }
 
   void crash(std::size_t i);
   /// Restart node i with a new generation; with `keep_records` it restores what it held.
@@ -98,6 +111,7 @@ class Simulation {
     std::int64_t slow_ms = 0;
     std::int64_t tick_at = -1;  // the pending tick, if any
     std::vector<Record> disk;   // what the host persisted: own writes and applied records
+    std::vector<EngineEvent> outbox;  // events kept for the host (keep_events)
     std::uint64_t bytes_sent = 0;
   };
   // Small, so the queue's sifting moves 32 bytes: a datagram's bytes wait in payloads_.
@@ -129,6 +143,7 @@ class Simulation {
   Config config_;
   NetworkModel network_;
   bool encrypt_;
+  bool keep_events_ = false;
   std::mt19937_64 rng_;
   std::shared_ptr<Keyring> keys_;
   std::vector<Node> nodes_;
