@@ -9,8 +9,9 @@ virtual time; the tests table them. Nothing here reads a clock, a socket or a fi
 A requeued trial is taken up again by the node that ran it, while that node lives (its
 checkpoint is there). A trial of a dead member is adopted by the live member that rendezvous
 hashing picks: the one whose hash with the trial id is highest. Every node computes the same
-taker from the same view and members, so each trial is taken up by exactly one node, and a
-split view that picks two resolves like two claims (the merge rule: the earlier claim keeps it).
+taker from the same view and members, so each trial is taken up by one node, and a split view
+that picks two resolves like two claims (the merge rule: the earlier claim keeps it). A taker
+with no free slot does not hold a trial up: after PATIENCE seconds any node with one takes it.
 Experiments are ended by their owner, picked the same way from the experiment's name.
 """
 
@@ -31,6 +32,7 @@ from metaoptd.scheduler import Demand
 from metaoptd.scheduler import fair_share
 
 TrialKey = tuple[str, str]  # (experiment, trial id)
+PATIENCE = 3.0  # seconds a waiting trial is left to its first taker before anyone takes it
 Claim = tuple[int, int, str]  # Trial.claim
 
 
@@ -40,11 +42,15 @@ class Situation:
     view: HistoryView
     alive: Set[str]  # members alive or suspected (not yet declared dead), this node included
     dead: Set[str]  # members declared dead, or gone (left)
-    settled: bool  # a member long enough to know the cluster: claimants it never heard of are dead
+    # A member long enough to hold the cluster's history: before, it starts and ends nothing;
+    # after, a claimant it never heard of counts as dead. Always true for a node alone.
+    settled: bool
     free_slots: int
     running: Mapping[TrialKey, Claim]  # this node's trial processes and the claims they run
     exhausted: Mapping[str, bool]  # per running experiment: no point left to propose
     proposing: Set[str] = frozenset()  # experiments whose algorithm is proposing right now
+    now: float = 0.0  # seconds, on the host's clock
+    waiting: Mapping[TrialKey, float] = dataclasses.field(default_factory=dict)  # first seen
     focus: Set[str] | None = None  # an embedded daemon's experiments; None: every one
 
 
@@ -88,31 +94,38 @@ Action = Stop | Requeue | End | Start | Propose
 
 
 def decide(s: Situation) -> list[Action]:
+    if not s.settled:  # a node just (re)started may not hold the history yet: it only tidies up
+        return [*_stops(s), *_requeues(s)]
     actions: list[Action] = [*_stops(s), *_requeues(s), *_ends(s)]
     ending = {a.experiment for a in actions if isinstance(a, End)}
-    demands, owned = [], {}
+    taken: list[Demand] = []  # trials waiting to run again: they go before any new point
+    fresh: list[Demand] = []
+    owned: dict[str, list[Trial]] = {}
+    here: dict[str, int] = {}
     for exp in s.view.experiments():
         if exp.status != ExperimentStatus.RUNNING or exp.name in ending:
             continue
         if s.focus is not None and exp.name not in s.focus:
             continue
         trials = s.view.trials(exp.name)
-        mine = [t for t in _takeable(s, trials) if _taker(s, t) == s.node]
-        owned[exp.name] = mine
-        new = 0
+        owned[exp.name] = [t for t in _takeable(s, trials) if _may_take(s, t)]
+        here[exp.name] = sum(1 for key in s.running if key[0] == exp.name)
+        if owned[exp.name]:
+            taken.append(Demand(exp.name, here[exp.name], len(owned[exp.name]), exp.created))
         if not s.exhausted.get(exp.name, True) and exp.name not in s.proposing:
-            new = lifecycle.new_allowed(exp, trials)
-        here = sum(1 for key in s.running if key[0] == exp.name)
-        if mine or new:
-            demands.append(Demand(exp.name, here, len(mine) + new, exp.created))
+            new = lifecycle.new_allowed(exp, trials) - len(owned[exp.name])
+            if new > 0:
+                fresh.append(Demand(exp.name, 0, new, exp.created))
+    for name in fair_share(s.free_slots, taken):
+        trial = owned[name].pop(0)
+        here[name] += 1
+        dead = trial.node if trial.status.is_active() and trial.node != s.node else None
+        actions.append(Start(trial, dead))
+    left = s.free_slots - sum(1 for a in actions if isinstance(a, Start))
+    fresh = [dataclasses.replace(d, running=here[d.experiment]) for d in fresh]
     proposals: dict[str, int] = {}
-    for name in fair_share(s.free_slots, demands):
-        queue = owned[name]
-        if queue:
-            trial = queue.pop(0)
-            actions.append(Start(trial, trial.node if trial.status.is_active() else None))
-        else:
-            proposals[name] = proposals.get(name, 0) + 1
+    for name in fair_share(left, fresh):
+        proposals[name] = proposals.get(name, 0) + 1
     actions.extend(Propose(name, count) for name, count in proposals.items())
     return actions
 
@@ -144,6 +157,8 @@ def _requeues(s: Situation) -> Iterable[Requeue]:
     for exp in s.view.experiments():
         for merged in s.view.trials(exp.name):
             key = (exp.name, merged.id)
+            if merged.node != s.node:  # a copy of ours that lost can never win: let it be
+                continue
             mine = s.view.copy(exp.name, merged.id, s.node)
             if mine is not None and mine.status.is_active() and key not in s.running:
                 yield Requeue(key)
@@ -163,22 +178,47 @@ def _ends(s: Situation) -> Iterable[End]:
 
 
 def _takeable(s: Situation, trials: list[Trial]) -> list[Trial]:
-    """Trials waiting for any node: requeued ones, and those whose claimant is gone."""
+    """Trials waiting for a node: requeued ones, and those whose claimant is gone."""
     out = []
     for trial in trials:
         if (trial.experiment, trial.id) in s.running:
             continue
-        if trial.status.is_runnable() or (trial.status.is_active() and _gone(s, trial.node)):
+        # An active trial runs nowhere if its claimant is gone, or if it is ours (we would
+        # run it): an orphan of our own, being requeued, is taken up in the same decision.
+        if trial.status.is_runnable() or (
+            trial.status.is_active() and (_gone(s, trial.node) or trial.node == s.node)
+        ):
             out.append(trial)
     return out
 
 
-def _taker(s: Situation, trial: Trial) -> str | None:
-    """Who takes a waiting trial up: its last claimant while it lives (its checkpoint is
-    there), else the live member rendezvous hashing picks."""
-    if trial.node in s.alive and not _gone(s, trial.node):
-        return trial.node
-    return owner(trial.id, s.alive)
+def waiting(s: Situation) -> list[TrialKey]:
+    """The trials waiting for a node now: the host notes when it first saw each (``waiting``)."""
+    out = []
+    for exp in s.view.experiments():
+        if exp.status == ExperimentStatus.RUNNING:
+            out += [(t.experiment, t.id) for t in _takeable(s, s.view.trials(exp.name))]
+    return out
+
+
+def _may_take(s: Situation, trial: Trial) -> bool:
+    """Its first taker at once; the others in turn, once it has waited for them here.
+
+    The first taker is its last claimant while that node lives (its checkpoint is there), else
+    the live member rendezvous hashing picks. That node may have no free slot for a while: the
+    next ones in rendezvous order may take it after PATIENCE seconds each, and every live node
+    after three times that. Two that take it at once resolve like any two claims.
+    """
+    last = trial.node if trial.node in s.alive and not _gone(s, trial.node) else None
+    order = sorted(s.alive, key=lambda m: _score(trial.id, m), reverse=True)
+    if last is not None:
+        order.remove(last)
+        order.insert(0, last)
+    rank = order.index(s.node) if s.node in order else len(order)
+    if rank == 0:
+        return True
+    since = s.waiting.get((trial.experiment, trial.id))
+    return since is not None and s.now - since >= PATIENCE * min(rank, 3)
 
 
 def _as_seen(s: Situation, trial: Trial) -> Trial:

@@ -29,21 +29,18 @@ from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
 from metaopt.errors import ControlError
 from metaopt.errors import ExperimentConflict
-from metaopt.records import CurveIncrement
 from metaopt.records import Experiment
 from metaopt.records import ExperimentStatus
 from metaopt.records import Trial
 from metaopt.records import TrialStatus
-from metaopt.records import curve_key
 from metaopt.records import experiment_key
 from metaopt.records import objective_name
 from metaopt.records import summarize
-from metaopt.records import trial_key
 from metaopt.records import unknown_experiment
 from metaopt.space import CommandTemplate
 from metaopt.space import Space
 from metaopt.space import parse_command
-from metaopt.space import trial_id
+from metaoptd import claims
 from metaoptd import control
 from metaoptd import lifecycle
 from metaoptd import runner
@@ -247,10 +244,9 @@ class Daemon:
             return
         allowed = lifecycle.new_allowed(exp, self.node.view.trials(name))
         for params, slot in zip(points[:allowed], slots, strict=False):
-            tid = trial_id(name, params)
-            if self.node.view.trial(name, tid) is None:  # not claimed meanwhile, here or afar
-                fresh = Trial(tid, name, params, created=time.time(), experiment_uid=exp.uid)
-                self._claim_and_start(fresh, slot, None)
+            trial = claims.fresh(exp, params, time.time())
+            if self.node.view.trial(name, trial.id) is None:  # not claimed meanwhile, anywhere
+                self._claim_and_start(trial, slot, None)
 
     def _stop_trial(self, stop: Stop) -> None:
         self._stopping_keys.add(stop.key)
@@ -264,9 +260,7 @@ class Daemon:
         trial = self._own(*key)
         if trial is None:
             return
-        self._save(
-            dataclasses.replace(trial, status=TrialStatus.INTERRUPTED, ended=time.time(), pid=None)
-        )
+        self._save(claims.requeued(trial, time.time()))
         _log.info("%s: trial %s died with the daemon; requeued", key[0], key[1])
 
     def _end(self, end: End) -> None:
@@ -283,21 +277,8 @@ class Daemon:
         name = trial.experiment
         exp = self.node.view.experiment(name)
         assert exp is not None
-        # A claim is a new copy of our own, whoever held the trial before: its stamp is fixed
-        # here and decides between two nodes that claim the same attempt.
-        trial = Trial(
-            trial.id,
-            trial.experiment,
-            trial.params,
-            TrialStatus.RESERVED,
-            node=self.node.id,
-            attempt=trial.attempt + 1,
-            claim_hlc=self.node.stamp(),
-            created=trial.created,
-            started=time.time(),
-            slot=slot.id,
-            gpu=slot.gpu,
-            experiment_uid=trial.experiment_uid,
+        trial = claims.claim(
+            trial, self.node.id, self.node.stamp(), time.time(), slot.id, slot.gpu
         )
         self._save(trial)  # durable claim before the process exists
         key = (name, trial.id)
@@ -363,16 +344,15 @@ class Daemon:
             shutil.rmtree(proc.folder, ignore_errors=True)
             return
         outcome = proc.outcome()
-        ended = dataclasses.replace(
+        ended = claims.ended(
             trial,
-            status=outcome.status,
-            ended=time.time(),
+            outcome.status,
+            time.time(),
             exit_code=outcome.exit_code,
             signal=outcome.signal,
             stderr_tail=outcome.stderr_tail,
         )
-        items = self._increment(proc, trial)
-        self.node.write_many([*items, (trial_key(name, tid), ended.to_record())])
+        self.node.write_many([*self._increment(proc, trial), claims.copy_item(ended)])
         self._seq.pop(proc.key, None)
         _log.info("%s: trial %s %s", name, tid, outcome.status.label)
 
@@ -388,10 +368,9 @@ class Daemon:
             return []
         seq = self._seq.get(proc.key)
         if seq is None:  # re-adopted after a restart: go on after the increments on disk
-            seq = sum(1 for i in self.node.view.increments(*proc.key) if i.claim == trial.claim)
+            seq = claims.next_seq(self.node.view.increments(*proc.key), trial)
         self._seq[proc.key] = seq + 1
-        increment = CurveIncrement.of(trial, seq, reports)
-        return [(curve_key(trial.experiment, trial.id, trial.attempt, seq), increment.to_json())]
+        return [claims.increment_item(trial, seq, reports)]
 
     def _own(self, name: str, trial_id: str) -> Trial | None:
         """This node's copy of a trial: every write about it starts from there."""
@@ -442,7 +421,7 @@ class Daemon:
     def _save(self, trial: Trial) -> None:
         """Write our own copy (never a peer's: ``trial.node`` is this node)."""
         assert trial.node == self.node.id
-        self.node.write(trial_key(trial.experiment, trial.id), trial.to_record())
+        self.node.write(*claims.copy_item(trial))
 
     def _save_experiment(self, exp: Experiment) -> None:
         self.node.write(experiment_key(exp.name), exp.to_json())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Iterable
 
@@ -100,6 +101,16 @@ class HistoryView:
         trial = held[1]
         return trial if trial.experiment_uid == exp.uid else None
 
+    def copies(self, experiment: str, trial_id: str) -> list[Trial]:
+        """Every origin's copy of a trial of the current experiment, before the merge."""
+        exp = self._experiments.get(experiment)
+        held = self._copies.get(trial_key(experiment, trial_id), {}).values()
+        return [
+            t
+            for _, t in held
+            if exp is not None and isinstance(t, Trial) and t.experiment_uid == exp.uid
+        ]
+
     def increments(self, experiment: str, trial_id: str) -> list[CurveIncrement]:
         """Every increment held for a trial, from every claim."""
         found = []
@@ -108,6 +119,16 @@ class HistoryView:
                 assert isinstance(decoded, CurveIncrement)
                 found.append(decoded)
         return found
+
+    def digest(self) -> str:
+        """A short hash of what this view shows: nodes that show the same history, with the
+        same statuses, claims and curves, have the same digest, whatever they hold besides."""
+        h = hashlib.sha256()
+        for exp in sorted(self._experiments.values(), key=lambda e: e.name):
+            h.update(repr((exp.name, exp.uid, int(exp.status), exp.max_trials)).encode())
+            for t in sorted(self._trials.get(exp.name, {}).values(), key=lambda t: t.id):
+                h.update(repr((t.id, int(t.status), t.claim, t.exit_code, t.curve)).encode())
+        return h.hexdigest()[:16]
 
     def record(self, key: str, origin: str) -> Record | None:
         held = self._copies.get(key, {}).get(origin)
