@@ -52,6 +52,7 @@ from metaoptd.decisions import Situation
 from metaoptd.decisions import Start
 from metaoptd.decisions import Stop
 from metaoptd.decisions import decide
+from metaoptd.decisions import waiting
 from metaoptd.settings import Settings
 from metaoptd.slots import Slot
 
@@ -88,6 +89,7 @@ class Daemon:
         self._stopping_keys: set[TrialKey] = set()  # being interrupted: decided already
         self._proposing: dict[str, list[Slot]] = {}  # experiment -> slots held for its proposal
         self._tasks: set[asyncio.Task[None]] = set()
+        self._waiting: dict[TrialKey, float] = {}  # when each waiting trial was first seen
 
     # ---- main loop -------------------------------------------------------------------------
 
@@ -157,7 +159,10 @@ class Daemon:
 
     def _step(self) -> list[Action]:
         """Decide from what this node knows now, and carry every action out."""
-        actions = decide(self._situation())
+        situation = self._situation()
+        now = situation.now
+        self._waiting = {k: self._waiting.get(k, now) for k in waiting(situation)}
+        actions = decide(dataclasses.replace(situation, waiting=self._waiting))
         for action in actions:
             if isinstance(action, Stop):
                 self._stop_trial(action)
@@ -191,6 +196,7 @@ class Daemon:
             running={k: c for k, c in self._claims.items() if k not in self._stopping_keys},
             exhausted=exhausted,
             proposing=frozenset(self._proposing),
+            now=time.monotonic(),
             focus=self._focus,
         )
 
