@@ -323,7 +323,8 @@ class Event:
 
     @property
     def kind(self) -> str:
-        """member_alive, member_suspect, member_dead, member_left, record or stalled."""
+        """member_alive, member_suspect, member_dead, member_left, record, stalled, or
+        rejected (packets from ``addr`` dropped; ``node`` is why, e.g. ``auth_failed``)."""
 
     @property
     def node(self) -> str:
@@ -416,6 +417,9 @@ class Node:
 
     def get(self, origin: str, key: str) -> Record | None:
         """The record held for (origin, key), or None."""
+
+    def records(self) -> list[Record]:
+        """Every record held, of every origin (to catch up after dropped events)."""
 
     def stats(self) -> dict[str, int]:
         """Engine and socket counters by name."""

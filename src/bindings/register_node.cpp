@@ -51,6 +51,8 @@ const char* kind_name(EngineEvent::Kind kind) {
       return "record";
     case EngineEvent::Kind::stalled:
       return "stalled";
+    case EngineEvent::Kind::rejected:
+      return "rejected";
   }
   return "unknown";
 }
@@ -201,6 +203,8 @@ void register_node_class(py::module_& m) {
       .def("digest", &Node::digest, Release(), "Origin -> watermark.")
       .def("get", &Node::get, py::arg("origin"), py::arg("key"), Release(),
            "The record held for (origin, key), or None.")
+      .def("records", &Node::records, Release(),
+           "Every record held, of every origin (to catch up after dropped events).")
       .def("stats", &stats_dict, "Engine and socket counters by name.")
       .def_property_readonly("address", &Node::address, "host:port where others reach us.")
       .def_property_readonly("node_id", &Node::node_id)

@@ -377,8 +377,9 @@ void Engine::receive(const std::string& from, std::string_view packet, std::int6
   ++stats_.packets_received;
   stats_.bytes_received += packet.size();
   Opened opened;
-  if (opener_.open(packet, opened) != OpenStatus::ok) {
+  if (const OpenStatus status = opener_.open(packet, opened); status != OpenStatus::ok) {
     ++stats_.packets_rejected;
+    note_rejected(from, status, now);
     return;
   }
   remind_suspect(from, opened.sender, now);
@@ -386,6 +387,23 @@ void Engine::receive(const std::string& from, std::string_view packet, std::int6
   std::vector<Message> messages = decode_messages(opened.plaintext, malformed);
   if (malformed) ++stats_.messages_malformed;
   for (Message& m : messages) handle(from, opened.channel, m, now);
+}
+
+void Engine::note_rejected(const std::string& from, OpenStatus status, std::int64_t now) {
+  constexpr std::int64_t kRetellMs = 60000;
+  const std::string key = from + "|" + to_string(status);
+  if (std::int64_t* told = rejections_.touch(key)) {
+    if (now - *told < kRetellMs) return;
+    *told = now;
+  } else {
+    bool evicted = false;
+    rejections_.insert(key, now, evicted);
+  }
+  EngineEvent e;
+  e.kind = EngineEvent::Kind::rejected;
+  e.node = to_string(status);
+  e.addr = from;
+  events_.push_back(std::move(e));
 }
 
 void Engine::handle(const std::string& from, Channel channel, Message& m, std::int64_t now) {

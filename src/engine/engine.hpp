@@ -28,6 +28,7 @@
 
 #include "engine/config.hpp"
 #include "engine/crypto.hpp"
+#include "engine/lru_map.hpp"
 #include "engine/membership.hpp"
 #include "engine/messages.hpp"
 #include "engine/rumors.hpp"
@@ -48,8 +49,10 @@ struct EngineEvent {
     member_suspect = 1,
     member_dead = 2,
     member_left = 3,
-    record = 4,   // a record from another origin was applied
-    stalled = 5,  // this engine noticed a gap in its own ticks
+    record = 4,    // a record from another origin was applied
+    stalled = 5,   // this engine noticed a gap in its own ticks
+    rejected = 6,  // packets from `addr` were dropped, `node` says why (OpenStatus name); at
+                   // most once a minute per address and reason
   };
   Kind kind = Kind::member_alive;
   std::string node;
@@ -162,6 +165,8 @@ class Engine {
 
   // message handling
   void handle(const std::string& from, Channel channel, Message& m, std::int64_t now);
+  /// Tells the host (an event) that packets from `from` are dropped, now and then.
+  void note_rejected(const std::string& from, OpenStatus status, std::int64_t now);
   void remind_suspect(const std::string& from, const std::string& sender, std::int64_t now);
   void correct_stale(const std::string& from, const std::string& node, std::uint64_t incarnation);
   void on_ping(const std::string& from, Channel channel, const Ping& m);
@@ -240,6 +245,7 @@ class Engine {
 
   std::vector<Outgoing> outgoing_;
   std::vector<EngineEvent> events_;
+  LruMap<std::int64_t> rejections_{256};  // "addr|reason" -> when last told, for `rejected`
   EngineStats stats_;
 };
 

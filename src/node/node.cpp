@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <iterator>
 #include <stdexcept>
 #include <system_error>
 
@@ -236,6 +237,17 @@ Digest Node::digest() const {
 std::optional<Record> Node::get(const std::string& origin, const std::string& key) const {
   std::lock_guard<std::mutex> lock(mu_);
   return engine_->store().get(origin, key);
+}
+
+std::vector<Record> Node::records() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Record> out;
+  for (const std::string& origin : engine_->store().origins()) {
+    std::vector<Record> held = engine_->store().records_of(origin);
+    out.insert(out.end(), std::make_move_iterator(held.begin()),
+               std::make_move_iterator(held.end()));
+  }
+  return out;
 }
 
 NodeStats Node::stats() const {

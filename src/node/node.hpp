@@ -97,6 +97,9 @@ class Node {
   std::vector<Member> members() const;
   Digest digest() const;
   std::optional<Record> get(const std::string& origin, const std::string& key) const;
+  /// Every record held, of every origin: what a host that missed events (the queue was full)
+  /// stores again to be whole.
+  std::vector<Record> records() const;
   NodeStats stats() const;
   /// "host:port" as others reach us.
   const std::string& address() const { return address_; }
