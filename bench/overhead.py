@@ -145,6 +145,7 @@ def running_daemon(data_dir: Path) -> Iterator[Daemon]:
     """A metaoptd child on ``data_dir``, answering; stopped with SIGTERM on the way out."""
     log = data_dir.with_name(data_dir.name + ".log")
     command = [sys.executable, "-m", "metaoptd", "--data-dir", str(data_dir), "--slots", "1"]
+    command += ["--bind", "127.0.0.1", "--port", "0"]  # a node alone, on loopback
     command += ["--report-interval", "0.5"]
     start = time.perf_counter()
     with open(log, "wb") as out:

@@ -54,7 +54,7 @@ class LocalReplica:
         self.id = _node_id(storage)
         self.hlc = Hlc()
         self.view = HistoryView()
-        self._publish = publish
+        self.publish = publish
         self._clock = clock or _wall_ms
         records = storage.scan()
         for record in records:
@@ -78,8 +78,8 @@ class LocalReplica:
         self.storage.put(records)
         for record in records:
             self.view.apply(record)
-            if self._publish is not None:
-                announced = self._publish(record)
+            if self.publish is not None:
+                announced = self.publish(record)
                 if announced.version != record.version:  # a second writer: never
                     raise RuntimeError(
                         f"the gossip core issued version {announced.version} for the record "

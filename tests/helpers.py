@@ -84,6 +84,11 @@ class DaemonProcess:
                     "0.05",
                     "--grace-period",
                     "3",
+                    # its own port on loopback: tests never meet each other's daemons
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
                     *flags,
                 ],
                 stdout=log,

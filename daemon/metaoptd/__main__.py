@@ -16,10 +16,13 @@ from metaopt.storage import open_storage
 from metaopt.storage._lock import FileLock
 from metaoptd import cron
 from metaoptd import detach
+from metaoptd import keys
 from metaoptd import manage
 from metaoptd import settings as settings_mod
 from metaoptd import slots as slots_mod
+from metaoptd.node import ClusterNode
 from metaoptd.service import Daemon
+from metaoptd.settings import DEFAULT_PORT
 
 EXIT_ALREADY_RUNNING = 3
 
@@ -46,6 +49,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--detach", action="store_true", help="run in the background (pidfile in the data dir)"
     )
     parser.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
+    cluster = parser.add_argument_group("cluster")
+    cluster.add_argument("--bind", metavar="ADDR", help="address to listen on (default: all)")
+    cluster.add_argument(
+        "--port", type=int, help=f"UDP and TCP port of the cluster (default {DEFAULT_PORT})"
+    )
+    cluster.add_argument("--advertise", metavar="HOST", help="address others reach this node at")
+    cluster.add_argument(
+        "--join",
+        action="append",
+        metavar="HOST[:PORT]",
+        help="a node of the cluster to join (repeatable; where there is no multicast)",
+    )
+    cluster.add_argument(
+        "--key-file", help="the cluster key (default DATA_DIR/cluster.key, made at first start)"
+    )
+    cluster.add_argument(
+        "--no-zeroconf", action="store_true", help="do not look for nodes on the LAN"
+    )
+    cluster.add_argument("--settle", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"))
     sub = parser.add_subparsers(dest="command", metavar="{stop,status,install-cron}")
     stop = sub.add_parser("stop", help="stop the daemon of this data dir, interrupting its trials")
@@ -110,7 +132,12 @@ def run(settings: settings_mod.Settings) -> int:
     try:
         slots = slots_mod.inventory(settings.trials_per_gpu, settings.slots)
         with open_storage(settings.data_dir, settings.storage) as storage:
-            asyncio.run(Daemon(settings, LocalReplica(storage), slots).run())
+            replica = LocalReplica(storage)
+            cluster = None
+            if settings.cluster:
+                key = keys.load_or_create(settings.cluster_key_path)
+                cluster = ClusterNode(replica, settings, key)
+            asyncio.run(Daemon(settings, replica, slots, cluster).run())
     except (MetaoptError, ValueError) as exc:
         print(f"metaoptd: {exc}", file=sys.stderr)
         return 1
@@ -126,6 +153,13 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "report_interval": args.report_interval,
         "embedded": True if args.embedded else None,
         "log_level": args.log_level,
+        "bind": args.bind,
+        "port": args.port,
+        "advertise": args.advertise,
+        "join": args.join,
+        "key_file": args.key_file,
+        "zeroconf": False if args.no_zeroconf else None,
+        "settle": args.settle,
     }
 
 

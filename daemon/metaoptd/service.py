@@ -53,6 +53,7 @@ from metaoptd.decisions import Start
 from metaoptd.decisions import Stop
 from metaoptd.decisions import decide
 from metaoptd.decisions import waiting
+from metaoptd.node import ClusterNode
 from metaoptd.settings import Settings
 from metaoptd.slots import Slot
 
@@ -71,10 +72,17 @@ class _Compiled:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, node: LocalReplica, slots: list[Slot]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        node: LocalReplica,
+        slots: list[Slot],
+        cluster: ClusterNode | None = None,
+    ) -> None:
         self.settings = settings
         self.node = node
         self.slots = slots
+        self.cluster = cluster  # None: this node alone (an embedded daemon)
         self.socket_path = _paths.socket_path(settings.data_dir)
         self._running: dict[TrialKey, tuple[runner.TrialProcess, Slot]] = {}
         self._compiled: dict[str, _Compiled] = {}
@@ -103,6 +111,8 @@ class Daemon:
         if self.settings.embedded:
             loop.add_reader(sys.stdin.fileno(), self._on_parent_input)
         reports = loop.create_task(self._read_reports_forever())
+        if self.cluster is not None:
+            self.cluster.start(loop, self._wake.set)
         _log.info(
             "node %s ready: %d slot(s), store %s",
             self.node.id,
@@ -123,6 +133,8 @@ class Daemon:
                 await reports
             self._stop_focus()
             await self._interrupt(list(self._running))
+            if self.cluster is not None:  # after the trials' last records: they leave with us
+                self.cluster.stop(loop)
             await server.close()
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
@@ -150,10 +162,16 @@ class Daemon:
             self.request_stop()
 
     async def _read_reports_forever(self) -> None:
+        """Reports every report_interval; and a decision at least every second, for what
+        waits on time alone (a node settling, a waiting trial's turn)."""
+        last_wake = 0.0
         while True:
             await asyncio.sleep(self.settings.report_interval)
             for proc, _ in list(self._running.values()):
                 self._record_reports(proc)
+            if self.cluster is not None and time.monotonic() - last_wake >= 1.0:
+                last_wake = time.monotonic()
+                self._wake.set()
 
     # ---- decisions -------------------------------------------------------------------------
 
@@ -190,8 +208,8 @@ class Daemon:
             node=self.node.id,
             view=self.node.view,
             alive=self._alive(),
-            dead=set(),
-            settled=True,
+            dead=self.cluster.dead() if self.cluster else set(),
+            settled=self.cluster.settled if self.cluster else True,
             free_slots=len(self._free_slots()),
             running={k: c for k, c in self._claims.items() if k not in self._stopping_keys},
             exhausted=exhausted,
@@ -212,7 +230,7 @@ class Daemon:
 
     def _alive(self) -> set[str]:
         """The members alive now, this node included."""
-        return {self.node.id}
+        return {self.node.id} | (self.cluster.alive() if self.cluster else set())
 
     def _compile(self, exp: Experiment) -> _Compiled:
         compiled = self._compiled.get(exp.name)

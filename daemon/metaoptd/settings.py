@@ -11,6 +11,8 @@ from metaopt.errors import MetaoptError
 from metaopt.storage import BACKENDS
 
 CONFIG_NAME = "metaoptd.toml"
+KEY_NAME = "cluster.key"
+DEFAULT_PORT = 7950
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +25,22 @@ class Settings:
     report_interval: float = 0.5  # seconds between reads of the trials' reports
     embedded: bool = False  # started by `metaopt` for one run: exit when stdin closes
     log_level: str = "info"
+    # The cluster (an embedded daemon has none: it runs one experiment for its `metaopt`).
+    bind: str = "0.0.0.0"  # the address the gossip port listens on; all interfaces by default
+    port: int = DEFAULT_PORT  # UDP and TCP
+    advertise: str | None = None  # the address others reach this node at; found when None
+    join: tuple[str, ...] = ()  # HOST:PORT of nodes to join (seeds)
+    key_file: Path | None = None  # default DATA_DIR/cluster.key
+    zeroconf: bool = True  # discovery on the LAN (not in this release: seeds only)
+    settle: float = 15.0  # seconds a node with peers waits, after its start, before it acts
+
+    @property
+    def cluster(self) -> bool:
+        return not self.embedded
+
+    @property
+    def cluster_key_path(self) -> Path:
+        return self.key_file or self.data_dir / KEY_NAME
 
 
 def load(data_dir: Path, overrides: dict[str, Any]) -> Settings:
@@ -41,7 +59,17 @@ def load(data_dir: Path, overrides: dict[str, Any]) -> Settings:
         raise MetaoptError(
             f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
+    if "join" in values:
+        join = values["join"]
+        seeds = [join] if isinstance(join, str) else list(join)
+        values["join"] = tuple(seed if ":" in seed else f"{seed}:{DEFAULT_PORT}" for seed in seeds)
+    if values.get("key_file") is not None:
+        values["key_file"] = Path(values["key_file"]).expanduser()
     settings = Settings(data_dir=data_dir, **values)
+    for seed in settings.join:
+        _check_address(seed)
+    if not 0 <= settings.port <= 65535:
+        raise MetaoptError(f"port must be in 0..65535, got {settings.port}")
     if settings.storage not in BACKENDS:
         raise MetaoptError(
             f"storage must be one of {', '.join(BACKENDS)}, got {settings.storage!r}"
@@ -49,3 +77,9 @@ def load(data_dir: Path, overrides: dict[str, Any]) -> Settings:
     if settings.slots < 1 or settings.trials_per_gpu < 1:
         raise MetaoptError("slots and trials_per_gpu must be at least 1")
     return settings
+
+
+def _check_address(address: str) -> None:
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise MetaoptError(f"--join {address!r}: expected HOST:PORT, e.g. gpu2.lab:{DEFAULT_PORT}")

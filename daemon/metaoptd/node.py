@@ -1,0 +1,156 @@
+"""This node as a member of its cluster: the gossip core's Node, fed from the replica and
+feeding it, with asyncio waiting on the core's event fd.
+
+Every record this node writes is stored by the replica first and only then handed to the core
+(``publish``), which announces it; every record the core receives is stored before it is
+applied. The core's event queue is bounded: if it ever drops events, the node takes every record
+the core holds again (the store ignores what it has), so nothing is lost between the two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Callable
+
+from metaopt._core import Keyring
+from metaopt._core import Member
+from metaopt._core import Node
+from metaopt._core import Record
+from metaopt._replica import LocalReplica
+from metaopt.errors import MetaoptError
+from metaoptd.settings import Settings
+
+_log = logging.getLogger("metaoptd")
+_WILDCARDS = ("", "0.0.0.0", "::")
+_REJECTIONS = {
+    "auth_failed": "wrong cluster key",
+    "unknown_key": "wrong cluster key",
+    "replayed": "replayed packets",
+    "old_generation": "packets from an earlier life of a node",
+    "bad_magic": "not metaopt packets",
+    "bad_format": "packets of another metaopt version",
+    "truncated": "truncated packets",
+    "bad_header": "malformed packets",
+}
+
+
+class ClusterNode:
+    def __init__(self, replica: LocalReplica, settings: Settings, key: bytes) -> None:
+        keyring = Keyring()
+        keyring.add(1, key)
+        bind = settings.bind
+        advertise = settings.advertise or (
+            _outbound_address(settings.join) if bind in _WILDCARDS else None
+        )
+        try:
+            self.core = Node(
+                replica.id,
+                generation=replica.generation,
+                keyring=keyring,
+                bind_host=bind or "0.0.0.0",
+                port=settings.port,
+                advertise_host=advertise,
+                config="lan",
+            )
+        except (RuntimeError, OSError) as exc:
+            raise MetaoptError(
+                f"cannot listen on {bind}:{settings.port} for the cluster ({exc}); another "
+                "metaoptd may use that port: give this one --port P"
+            ) from None
+        self.core.restore(replica.storage.scan())
+        self.replica = replica
+        self.replica.publish = self._publish
+        self.seeds = settings.join
+        self.settle = settings.settle
+        self._started = time.monotonic()
+        self._dropped = 0
+        self._told: set[tuple[str, str]] = set()  # (host, reason) of rejections logged
+        self._wake: Callable[[], None] = lambda: None
+
+    @property
+    def address(self) -> str:
+        return self.core.address
+
+    def start(self, loop: asyncio.AbstractEventLoop, wake: Callable[[], None]) -> None:
+        self._wake = wake
+        self.core.start()
+        if self.seeds:
+            self.core.join(list(self.seeds))
+        loop.add_reader(self.core.event_fd(), self._on_events)
+        self._started = time.monotonic()
+        _log.info(
+            "cluster: listening on %s%s",
+            self.core.address,
+            f", joining {', '.join(self.seeds)}"
+            if self.seeds
+            else " (no --join: alone until others join)",
+        )
+
+    def stop(self, loop: asyncio.AbstractEventLoop) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            loop.remove_reader(self.core.event_fd())
+        self.core.stop(graceful=True)
+
+    @property
+    def settled(self) -> bool:
+        """Long enough a member to hold the cluster's history (at once for a node alone)."""
+        return not self.seeds or time.monotonic() - self._started >= self.settle
+
+    def members(self) -> list[Member]:
+        return self.core.members()
+
+    def alive(self) -> set[str]:
+        return {m.node for m in self.core.members() if m.state in ("alive", "suspect")}
+
+    def dead(self) -> set[str]:
+        return {m.node for m in self.core.members() if m.state in ("dead", "left")}
+
+    def _publish(self, record: Record) -> Record:
+        return self.core.write(record.key, record.value, record.hlc)
+
+    def _on_events(self) -> None:
+        records = []
+        for event in self.core.drain_events(4096):
+            if event.kind == "record" and event.record is not None:
+                records.append(event.record)
+            elif event.kind == "rejected":
+                self._tell_rejected(event.addr, event.node)
+            elif event.kind in ("member_alive", "member_dead", "member_left"):
+                _log.info("cluster: %s is %s (%s)", event.node, event.kind[7:], event.addr)
+        dropped = self.core.stats().get("events_dropped", 0)
+        if dropped > self._dropped:  # the queue overflowed: take everything the core holds
+            _log.warning("cluster: %d events were dropped; catching up", dropped - self._dropped)
+            self._dropped = dropped
+            records = self.core.records()
+        if records:
+            self.replica.receive(records)
+        self._wake()
+
+    def _tell_rejected(self, addr: str, reason: str) -> None:
+        host = addr.rpartition(":")[0]
+        if (host, reason) in self._told:
+            return
+        self._told.add((host, reason))
+        what = _REJECTIONS.get(reason, reason)
+        hint = " (its cluster.key differs from ours)" if what == "wrong cluster key" else ""
+        _log.warning("cluster: rejected packets from %s: %s%s", addr, what, hint)
+
+
+def _outbound_address(seeds: tuple[str, ...]) -> str:
+    """The local address others reach us at: the one this host would send from to a seed
+    (or to any outside address); no packet is sent."""
+    targets = [seed.rpartition(":")[0].strip("[]") for seed in seeds] + ["192.0.2.1"]
+    for target in targets:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect((target, 9))
+                address = s.getsockname()[0]
+        except OSError:
+            continue
+        if address and not address.startswith("0."):
+            return str(address)
+    return "127.0.0.1"
