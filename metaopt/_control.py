@@ -15,7 +15,7 @@ from typing import Any
 from metaopt.errors import ControlError
 from metaopt.errors import DaemonUnavailable
 
-OPS = ("ping", "submit", "status", "trials", "stop", "resume", "delete", "shutdown")
+OPS = ("ping", "submit", "status", "trials", "stop", "resume", "delete", "peers", "shutdown")
 MAX_LINE = 256 * 1024 * 1024  # a history of many thousand trials is one response
 
 

@@ -95,12 +95,20 @@ class DaemonProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **(env or {})},
             )
+        self._address: str | None = None
         wait_until(self._ready, what="metaoptd to answer")
 
     def _ready(self) -> bool:
         if self.proc.poll() is not None:
             pytest.fail(f"metaoptd exited with {self.proc.returncode}:\n{self.log.read_text()}")
         return self.client.is_alive()
+
+    @property
+    def address(self) -> str:
+        """host:port of its cluster node (kept, so that it is known once the daemon is gone)."""
+        if self._address is None:
+            self._address = str(self.call("ping")["address"])
+        return self._address
 
     def call(self, op: str, **args: Any) -> Any:
         return self.client.call(op, **args)

@@ -15,6 +15,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from typing import Any
 
 from metaopt._core import Keyring
 from metaopt._core import Member
@@ -22,6 +23,7 @@ from metaopt._core import Node
 from metaopt._core import Record
 from metaopt._replica import LocalReplica
 from metaopt.errors import MetaoptError
+from metaoptd.keys import fingerprint
 from metaoptd.settings import Settings
 
 _log = logging.getLogger("metaoptd")
@@ -46,6 +48,7 @@ class ClusterNode:
         advertise = settings.advertise or (
             _outbound_address(settings.join) if bind in _WILDCARDS else None
         )
+        self._made = time.monotonic()
         try:
             self.core = Node(
                 replica.id,
@@ -70,6 +73,8 @@ class ClusterNode:
         self._dropped = 0
         self._told: set[tuple[str, str]] = set()  # (host, reason) of rejections logged
         self._wake: Callable[[], None] = lambda: None
+        self._alone_told = False
+        self.fingerprint = fingerprint(key)
 
     @property
     def address(self) -> str:
@@ -83,8 +88,9 @@ class ClusterNode:
         loop.add_reader(self.core.event_fd(), self._on_events)
         self._started = time.monotonic()
         _log.info(
-            "cluster: listening on %s%s",
+            "cluster: listening on %s (key fingerprint %s)%s",
             self.core.address,
+            self.fingerprint,
             f", joining {', '.join(self.seeds)}"
             if self.seeds
             else " (no --join: alone until others join)",
@@ -95,6 +101,19 @@ class ClusterNode:
             loop.remove_reader(self.core.event_fd())
         self.core.stop(graceful=True)
 
+    def tick(self) -> None:
+        """Called about every second: says once if no seed has answered for a while."""
+        quiet = time.monotonic() - self._started > self.settle + 10
+        if self.seeds and quiet and not self._alone_told and self.alive() <= {self.core.node_id}:
+            self._alone_told = True
+            _log.warning(
+                "cluster: no node answered at %s: check the address and port, the firewall "
+                "(UDP and TCP), and that this node's cluster key is the cluster's "
+                "(fingerprint %s here; `metaopt peers` on a member shows its own)",
+                ", ".join(self.seeds),
+                self.fingerprint,
+            )
+
     @property
     def settled(self) -> bool:
         """Long enough a member to hold the cluster's history (at once for a node alone)."""
@@ -102,6 +121,19 @@ class ClusterNode:
 
     def members(self) -> list[Member]:
         return self.core.members()
+
+    def member_table(self) -> list[dict[str, Any]]:
+        """Each member: id, state, address, seconds since its state last changed."""
+        clock_ms = (time.monotonic() - self._made) * 1000  # the core's clock starts at its birth
+        return [
+            {
+                "node": m.node,
+                "state": m.state,
+                "address": m.addr,
+                "since_s": round(max(0.0, clock_ms - m.since_ms) / 1000, 1),
+            }
+            for m in sorted(self.core.members(), key=lambda m: m.node)
+        ]
 
     def alive(self) -> set[str]:
         return {m.node for m in self.core.members() if m.state in ("alive", "suspect")}

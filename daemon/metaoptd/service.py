@@ -171,6 +171,7 @@ class Daemon:
                 self._record_reports(proc)
             if self.cluster is not None and time.monotonic() - last_wake >= 1.0:
                 last_wake = time.monotonic()
+                self.cluster.tick()
                 self._wake.set()
 
     # ---- decisions -------------------------------------------------------------------------
@@ -469,7 +470,27 @@ class Daemon:
             "storage": self.settings.storage,
             "data_dir": str(self.settings.data_dir),
             "embedded": self.settings.embedded,
+            "address": self.cluster.address if self.cluster else None,
+            "key": self.cluster.fingerprint if self.cluster else None,
+            "digest": self.node.view.digest(),
         }
+
+    def _op_peers(self) -> list[dict[str, Any]]:
+        """The member table, with each member's trials running (as this node's view has it)."""
+        running: dict[str, int] = {}
+        for exp in self.node.view.experiments():
+            for trial in self.node.view.trials(exp.name):
+                if trial.status.is_active():
+                    running[trial.node] = running.get(trial.node, 0) + 1
+        table: list[dict[str, Any]] = (
+            self.cluster.member_table()
+            if self.cluster is not None
+            else [{"node": self.node.id, "state": "alive", "address": None, "since_s": None}]
+        )
+        for row in table:
+            row["running"] = running.get(str(row["node"]), 0)
+            row["self"] = row["node"] == self.node.id
+        return table
 
     def _op_submit(self, experiment: dict[str, Any]) -> dict[str, Any]:
         given = _experiment_from_request(experiment)

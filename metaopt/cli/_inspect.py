@@ -92,6 +92,44 @@ def _follow(data_dir: str | None, name: str) -> int:
     return exit_code(summary)
 
 
+def peers(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="metaopt peers",
+        description="The members of this node's cluster, as this node sees them.",
+    )
+    add_data_dir(parser)
+    args = parser.parse_args(argv)
+    directory, daemon = client(args.data_dir)
+    try:
+        info = daemon.call("ping")
+        members = daemon.call("peers")
+    except DaemonUnavailable:
+        return fail(f"no metaoptd is running on {directory}: `metaoptd --detach` starts one")
+    except MetaoptError as exc:
+        return fail(str(exc))
+    rows = [
+        [
+            ("* " if m["self"] else "  ") + str(m["node"]),
+            str(m["state"]),
+            str(m["address"] or "-"),
+            "-" if m["since_s"] is None else _ago(float(m["since_s"])),
+            str(m["running"]),
+        ]
+        for m in members
+    ]
+    print(table(["node", "state", "address", "since", "running"], rows))
+    alive = sum(1 for m in members if m["state"] in ("alive", "suspect"))
+    print(f"\n{alive} of {len(members)} alive; here: history digest {info['digest']}", end="")
+    print(f", cluster key fingerprint {info['key']}" if info.get("key") else "")
+    return 0
+
+
+def _ago(seconds: float) -> str:
+    from metaopt.cli._follow import duration
+
+    return f"{duration(seconds)} ago"
+
+
 def render_status(summaries: list[Summary]) -> str:
     rows = []
     for s in summaries:
