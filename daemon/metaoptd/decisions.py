@@ -149,7 +149,9 @@ def _stops(s: Situation) -> Iterable[Stop]:
             yield Stop(key, "stopped")
             continue
         merged = s.view.trial(*key)
-        if merged is not None and merged.claim != claim:
+        if merged is None:  # its experiment was submitted elsewhere at once, and that one won
+            yield Stop(key, "set aside")
+        elif merged.claim != claim:
             yield Stop(key, "lost claim")
 
 

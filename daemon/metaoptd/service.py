@@ -35,7 +35,7 @@ from metaopt.records import Trial
 from metaopt.records import TrialStatus
 from metaopt.records import experiment_key
 from metaopt.records import objective_name
-from metaopt.records import summarize
+from metaopt.records import summarize_in
 from metaopt.records import unknown_experiment
 from metaopt.space import CommandTemplate
 from metaopt.space import Space
@@ -524,7 +524,7 @@ class Daemon:
 
     def _op_status(self, name: str | None = None) -> list[dict[str, Any]]:
         exps = [self._experiment(name)] if name else self.node.view.experiments()
-        return [summarize(e, self.node.view.trials(e.name)).to_dict() for e in exps]
+        return [summarize_in(self.node.view, e).to_dict() for e in exps]
 
     def _op_trials(self, name: str) -> dict[str, Any]:
         exp = self._experiment(name)

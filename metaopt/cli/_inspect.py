@@ -19,7 +19,7 @@ from metaopt.cli._common import table
 from metaopt.errors import DaemonUnavailable
 from metaopt.errors import MetaoptError
 from metaopt.records import Summary
-from metaopt.records import summarize
+from metaopt.records import summarize_in
 from metaopt.records import unknown_experiment
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ def _summaries(data_dir: str | None, name: str | None) -> tuple[list[Summary], b
         exps = [e for e in exps if e.name == name]
         if not exps:
             raise MetaoptError(unknown_experiment(view, name, directory))
-    return [summarize(e, view.trials(e.name)) for e in exps], False
+    return [summarize_in(view, e) for e in exps], False
 
 
 def top(argv: list[str]) -> int:

@@ -17,6 +17,7 @@ from metaopt.records._summary import best_trial
 from metaopt.records._summary import objective_name
 from metaopt.records._summary import ranked_trials
 from metaopt.records._summary import summarize
+from metaopt.records._summary import summarize_in
 from metaopt.records._tombstone import Tombstone
 from metaopt.records._trial import Metrics
 from metaopt.records._trial import Trial
@@ -42,6 +43,7 @@ __all__ = [
     "objective_name",
     "ranked_trials",
     "summarize",
+    "summarize_in",
     "tombstone_key",
     "trial_key",
     "trials_prefix",

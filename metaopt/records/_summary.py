@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from metaopt.records._experiment import Experiment
 from metaopt.records._status import TrialStatus
 from metaopt.records._trial import Trial
+from metaopt.records._view import HistoryView
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -86,3 +87,18 @@ def summarize(experiment: Experiment, trials: Sequence[Trial]) -> Summary:
         best_params=best[0].params if best else None,
         message=experiment.message,
     )
+
+
+def summarize_in(view: HistoryView, experiment: Experiment) -> Summary:
+    """The summary the view gives, saying so when another definition of the name was set aside."""
+    summary = summarize(experiment, view.trials(experiment.name))
+    aside = view.set_aside(experiment.name)
+    if not aside:
+        return summary
+    nodes = ", ".join(sorted({origin for origin, _ in aside}))
+    note = (
+        f"also submitted on {nodes} at the same time with another definition; that one was set "
+        "aside and does not run (submit it under another name)"
+    )
+    message = f"{summary.message}; {note}" if summary.message else note
+    return dataclasses.replace(summary, message=message)

@@ -81,6 +81,20 @@ class HistoryView:
     def experiment(self, name: str) -> Experiment | None:
         return self._experiments.get(name)
 
+    def set_aside(self, name: str) -> list[tuple[str, Experiment]]:
+        """Other live definitions under ``name`` (origin, experiment): two nodes submitted it
+        at once, differently. The merge keeps one (the later write); these are shown, not run."""
+        shown = self._experiments.get(name)
+        dead = self._dead.get(name, set())
+        return [
+            (record.origin, exp)
+            for record, exp in self._copies.get(experiment_key(name), {}).values()
+            if isinstance(exp, Experiment)
+            and shown is not None
+            and exp.uid not in dead
+            and exp.uid != shown.uid
+        ]
+
     def was_deleted(self, name: str) -> bool:
         """True when ``name`` has no live experiment and at least one deleted incarnation."""
         return name not in self._experiments and bool(self._dead.get(name))

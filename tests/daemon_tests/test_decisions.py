@@ -92,6 +92,14 @@ def test_a_stop_or_a_deletion_from_any_node_stops_the_trials_here():
     assert decide(situation(deleted, running=running)) == [Stop(("e", "t"), "deleted")]
 
 
+def test_a_trial_of_a_definition_set_aside_is_stopped():
+    """Its experiment was submitted elsewhere at once, differently, and that one won."""
+    mine = dataclasses.replace(trial("t", "a", S.RUNNING), experiment_uid="lost")
+    view = view_of(EXP, mine)
+    actions = decide(situation(view, free_slots=0, running={("e", "t"): (1, 10, "a")}))
+    assert actions == [Stop(("e", "t"), "set aside")]
+
+
 def test_an_own_copy_with_no_process_is_requeued():
     view = view_of(EXP, trial("t", "a", S.RUNNING))
     assert Requeue(("e", "t")) in decide(situation(view, free_slots=0))

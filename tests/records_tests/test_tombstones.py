@@ -15,6 +15,7 @@ from metaopt.records import Tombstone
 from metaopt.records import Trial
 from metaopt.records import TrialStatus
 from metaopt.records import experiment_key
+from metaopt.records import summarize_in
 from metaopt.records import tombstone_key
 from metaopt.records import trial_key
 from metaopt.records import unknown_experiment
@@ -100,3 +101,20 @@ def test_experiments_stored_before_uids_existed_still_show_their_trials():
     assert (
         Trial.from_json(b'{"id":"t","experiment":"e","params":{},"status":4}').experiment_uid == ""
     )
+
+
+def test_two_definitions_submitted_at_once_one_runs_and_the_other_is_shown_set_aside():
+    other = dataclasses.replace(OLD, uid="u9", space={"x": "uniform(0, 5)"}, created=2.0)
+    view = HistoryView(
+        [
+            exp_record("a", 1, 10, OLD),
+            exp_record("b", 1, 11, other),  # b wrote later: b's definition is the one shown
+            trial_record("a", 2, 12, "u1"),
+            trial_record("b", 2, 13, "u9", "t2"),
+        ]
+    )
+    assert view.experiment("e") == other
+    assert [t.id for t in view.trials("e")] == ["t2"]  # never a mix of the two
+    assert view.set_aside("e") == [("a", OLD)]
+    message = summarize_in(view, view.experiment("e")).message
+    assert "also submitted on a at the same time with another definition" in message
