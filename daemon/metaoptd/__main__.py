@@ -135,7 +135,9 @@ def run(settings: settings_mod.Settings) -> int:
             replica = LocalReplica(storage)
             cluster = None
             if settings.cluster:
-                key = keys.load_or_create(settings.cluster_key_path)
+                key = keys.load_or_create(
+                    settings.cluster_key_path, create=settings.key_file is None
+                )
                 cluster = ClusterNode(replica, settings, key)
             asyncio.run(Daemon(settings, replica, slots, cluster).run())
     except (MetaoptError, ValueError) as exc:

@@ -19,8 +19,14 @@ _log = logging.getLogger("metaoptd")
 KEY_BYTES = 32
 
 
-def load_or_create(path: Path) -> bytes:
-    """The key in ``path``, made (owner-only) if there is none yet."""
+def load_or_create(path: Path, create: bool = True) -> bytes:
+    """The key in ``path``, made (owner-only) if there is none yet and ``create`` allows it
+    (a key file named by the user is never made: a typo would start a cluster of one)."""
+    if not path.exists() and not create:
+        raise MetaoptError(
+            f"{path}: no such cluster key file; copy cluster.key from a node of the cluster "
+            "there, or leave out --key-file to make a new cluster"
+        )
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from metaopt.errors import MetaoptError
+from metaoptd import keys
 from tests.helpers import DaemonProcess
 from tests.helpers import wait_until
 
@@ -23,6 +24,7 @@ class Cluster:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.key = root / "cluster.key"
+        keys.load_or_create(self.key)  # the one key file every member is given
         self.daemons: list[DaemonProcess] = []
 
     def start(
