@@ -15,7 +15,18 @@ from typing import Any
 from metaopt.errors import ControlError
 from metaopt.errors import DaemonUnavailable
 
-OPS = ("ping", "submit", "status", "trials", "stop", "resume", "delete", "peers", "shutdown")
+OPS = (
+    "ping",
+    "submit",
+    "status",
+    "trials",
+    "stop",
+    "resume",
+    "delete",
+    "peers",
+    "stats",
+    "shutdown",
+)
 MAX_LINE = 256 * 1024 * 1024  # a history of many thousand trials is one response
 
 

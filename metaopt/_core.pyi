@@ -357,6 +357,10 @@ class Member:
     def since_ms(self) -> int:
         """When state last changed (node clock, ms)."""
 
+    @property
+    def heard_ms(self) -> int:
+        """Last authenticated packet from it (node clock, ms); -1 if none yet."""
+
 class Node:
     """The gossip engine on a UDP socket and a TCP listener sharing one port.
 
@@ -422,11 +426,15 @@ class Node:
         """Every record held, of every origin (to catch up after dropped events)."""
 
     def stats(self) -> dict[str, int]:
-        """Engine and socket counters by name."""
+        """Engine and socket counters by name; ``rejected_REASON``: packets dropped unopened."""
 
     @property
     def address(self) -> str:
         """host:port where others reach us."""
+
+    @property
+    def clock_ms(self) -> int:
+        """Milliseconds since this node was made: the clock of since_ms."""
 
     @property
     def node_id(self) -> str: ...

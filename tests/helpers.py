@@ -67,30 +67,38 @@ def wait_until(
 class DaemonProcess:
     """A metaoptd child process on a data dir, with its control client."""
 
-    def __init__(self, data_dir: Path, *flags: str, env: dict[str, str] | None = None) -> None:
+    # Its own port on loopback, no multicast: tests never meet each other's daemons.
+    LOOPBACK = ("--bind", "127.0.0.1", "--port", "0", "--no-zeroconf")
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *flags: str,
+        env: dict[str, str] | None = None,
+        network: tuple[str, ...] = LOOPBACK,
+        wrap: list[str] | None = None,
+    ) -> None:
+        """``network``: its cluster flags; ``wrap``: a command it runs under (a namespace)."""
         self.data_dir = data_dir
         self.client = Client(data_dir / "metaoptd.sock", timeout=30)
         self.log = data_dir / "test-daemon.log"
         data_dir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "metaoptd",
+            "--data-dir",
+            str(data_dir),
+            "--report-interval",
+            "0.05",
+            "--grace-period",
+            "3",
+            *network,
+            *flags,
+        ]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "metaoptd",
-                    "--data-dir",
-                    str(data_dir),
-                    "--report-interval",
-                    "0.05",
-                    "--grace-period",
-                    "3",
-                    # its own port on loopback: tests never meet each other's daemons
-                    "--bind",
-                    "127.0.0.1",
-                    "--port",
-                    "0",
-                    *flags,
-                ],
+                [*(wrap or []), *argv],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **(env or {})},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 import time
@@ -23,11 +24,16 @@ from metaopt._core import Node
 from metaopt._core import Record
 from metaopt._replica import LocalReplica
 from metaopt.errors import MetaoptError
+from metaoptd.card import Card
+from metaoptd.discovery import Discovery
+from metaoptd.discovery import local_addresses
 from metaoptd.keys import fingerprint
 from metaoptd.settings import Settings
 
 _log = logging.getLogger("metaoptd")
 _WILDCARDS = ("", "0.0.0.0", "::")
+_ANNOUNCE_S = 1.0  # at most one new card a second: a busy node's free slots change often
+_REJOIN_S = 30.0  # a discovered address that did not become a member is tried again after
 _REJECTIONS = {
     "auth_failed": "wrong cluster key",
     "unknown_key": "wrong cluster key",
@@ -48,7 +54,6 @@ class ClusterNode:
         advertise = settings.advertise or (
             _outbound_address(settings.join) if bind in _WILDCARDS else None
         )
-        self._made = time.monotonic()
         try:
             self.core = Node(
                 replica.id,
@@ -75,6 +80,15 @@ class ClusterNode:
         self._wake: Callable[[], None] = lambda: None
         self._alone_told = False
         self.fingerprint = fingerprint(key)
+        self._card = b""
+        self._card_sent = 0.0
+        self._tried: dict[str, float] = {}  # discovered address -> when we last joined it
+        self.discovery = (
+            Discovery(replica.id, int(self.core.address.rpartition(":")[2]), bind, self._found)
+            if settings.zeroconf
+            else None
+        )
+        self._discovering: asyncio.Task[None] | None = None
 
     @property
     def address(self) -> str:
@@ -87,19 +101,54 @@ class ClusterNode:
             self.core.join(list(self.seeds))
         loop.add_reader(self.core.event_fd(), self._on_events)
         self._started = time.monotonic()
+        how = f", joining {', '.join(self.seeds)}" if self.seeds else ""
+        if self.discovery is not None:
+            self._discovering = loop.create_task(self._discover())
+        elif not self.seeds:
+            how = " (no --join and no zeroconf: alone until others join)"
         _log.info(
             "cluster: listening on %s (key fingerprint %s)%s",
             self.core.address,
             self.fingerprint,
-            f", joining {', '.join(self.seeds)}"
-            if self.seeds
-            else " (no --join: alone until others join)",
+            how,
         )
 
-    def stop(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _discover(self) -> None:
+        assert self.discovery is not None
+        try:
+            await self.discovery.start()
+        except OSError as exc:  # no multicast here: seeds still work
+            _log.warning("zeroconf: cannot look for nodes on the LAN (%s); use --join", exc)
+
+    async def stop(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.discovery is not None:
+            if self._discovering is not None:
+                await asyncio.gather(self._discovering, return_exceptions=True)
+            await self.discovery.close()
         with contextlib.suppress(ValueError, OSError):
             loop.remove_reader(self.core.event_fd())
         self.core.stop(graceful=True)
+
+    def announce(self, card: Callable[[], Card]) -> None:
+        """Tell the others this node's card when it changed, at most once a second."""
+        if time.monotonic() - self._card_sent < _ANNOUNCE_S:
+            return
+        data = card().encode()
+        if data == self._card:
+            return
+        self._card, self._card_sent = data, time.monotonic()
+        self.core.set_meta(data)
+
+    def _found(self, node: str, address: str) -> None:
+        """A node seen by zeroconf: join it unless it is a member already."""
+        if node in self.alive():
+            return
+        now = time.monotonic()
+        if now - self._tried.get(address, -_REJOIN_S) < _REJOIN_S:
+            return
+        self._tried[address] = now
+        _log.info("zeroconf: found %s at %s; joining", node, address)
+        self.core.join([address])
 
     def tick(self) -> None:
         """Called about every second: says once if no seed has answered for a while."""
@@ -123,17 +172,27 @@ class ClusterNode:
         return self.core.members()
 
     def member_table(self) -> list[dict[str, Any]]:
-        """Each member: id, state, address, seconds since its state last changed."""
-        clock_ms = (time.monotonic() - self._made) * 1000  # the core's clock starts at its birth
-        return [
-            {
-                "node": m.node,
-                "state": m.state,
-                "address": m.addr,
-                "since_s": round(max(0.0, clock_ms - m.since_ms) / 1000, 1),
-            }
-            for m in sorted(self.core.members(), key=lambda m: m.node)
-        ]
+        """Each member: id, state, address, seconds since its state changed and since its
+        last packet, and its card (slots, free, running, digest) when it sent one."""
+        clock = self.core.clock_ms
+        rows = []
+        for m in sorted(self.core.members(), key=lambda m: m.node):
+            card = Card.decode(m.meta)
+            heard = None if m.heard_ms < 0 else _seconds(clock - m.heard_ms)
+            rows.append(
+                {
+                    "node": m.node,
+                    "state": m.state,
+                    "address": m.addr,
+                    "since_s": _seconds(clock - m.since_ms),
+                    "heard_s": 0.0 if m.node == self.core.node_id else heard,
+                    "card": None if card is None else dataclasses.asdict(card),
+                }
+            )
+        return rows
+
+    def stats(self) -> dict[str, int]:
+        return self.core.stats()
 
     def alive(self) -> set[str]:
         return {m.node for m in self.core.members() if m.state in ("alive", "suspect")}
@@ -172,6 +231,10 @@ class ClusterNode:
         _log.warning("cluster: rejected packets from %s: %s%s", addr, what, hint)
 
 
+def _seconds(ms: int) -> float:
+    return round(max(0, ms) / 1000, 1)
+
+
 def _outbound_address(seeds: tuple[str, ...]) -> str:
     """The local address others reach us at: the one this host would send from to a seed
     (or to any outside address); no packet is sent."""
@@ -185,4 +248,4 @@ def _outbound_address(seeds: tuple[str, ...]) -> str:
             continue
         if address and not address.startswith("0."):
             return str(address)
-    return "127.0.0.1"
+    return (local_addresses("") or ["127.0.0.1"])[0]  # no route: the first interface's

@@ -44,6 +44,7 @@ from metaoptd import claims
 from metaoptd import control
 from metaoptd import lifecycle
 from metaoptd import runner
+from metaoptd.card import Card
 from metaoptd.decisions import Action
 from metaoptd.decisions import Claim
 from metaoptd.decisions import End
@@ -123,6 +124,8 @@ class Daemon:
             while not self._stopping:
                 self._wake.clear()
                 acted = self._step()
+                if self.cluster is not None:
+                    self.cluster.announce(self._card)
                 idle = not self._running and not self._proposing and not acted
                 if self._exit_when_idle and idle:
                     break
@@ -134,7 +137,7 @@ class Daemon:
             self._stop_focus()
             await self._interrupt(list(self._running))
             if self.cluster is not None:  # after the trials' last records: they leave with us
-                self.cluster.stop(loop)
+                await self.cluster.stop(loop)
             await server.close()
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
@@ -218,6 +221,10 @@ class Daemon:
             now=time.monotonic(),
             focus=self._focus,
         )
+
+    def _card(self) -> Card:
+        free = len(self._free_slots())
+        return Card.of(self.slots, free, len(self._running), self.node.view.digest())
 
     def _free_slots(self) -> list[Slot]:
         used = {slot.id for _, slot in self._running.values()}
@@ -490,7 +497,13 @@ class Daemon:
         for row in table:
             row["running"] = running.get(str(row["node"]), 0)
             row["self"] = row["node"] == self.node.id
+            if row["self"]:  # our own card as of now, not as last announced
+                row["card"] = dataclasses.asdict(self._card())
         return table
+
+    def _op_stats(self) -> dict[str, int]:
+        """The gossip core's counters: packets, bytes, probes, and why packets were rejected."""
+        return self.cluster.stats() if self.cluster is not None else {}
 
     def _op_submit(self, experiment: dict[str, Any]) -> dict[str, Any]:
         given = _experiment_from_request(experiment)

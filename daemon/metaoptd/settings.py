@@ -31,7 +31,7 @@ class Settings:
     advertise: str | None = None  # the address others reach this node at; found when None
     join: tuple[str, ...] = ()  # HOST:PORT of nodes to join (seeds)
     key_file: Path | None = None  # default DATA_DIR/cluster.key
-    zeroconf: bool = True  # discovery on the LAN (not in this release: seeds only)
+    zeroconf: bool = True  # find the other nodes on the LAN (mDNS)
     settle: float = 15.0  # seconds a node with peers waits, after its start, before it acts
 
     @property

@@ -49,6 +49,8 @@ def status(argv: list[str]) -> int:
         print("no experiments yet: start one with `metaopt SCRIPT --flag~'prior(...)'`")
         return 0
     print(render_status(summaries))
+    if live:
+        _print_cluster(args.data_dir)
     for s in summaries:
         if s.status == "broken" and args.name:
             print(f"\n{s.name} is broken: {s.message}")
@@ -58,6 +60,18 @@ def status(argv: list[str]) -> int:
             "(`metaoptd --detach`, or their `metaopt` command again)"
         )
     return 0
+
+
+def _print_cluster(data_dir: str | None) -> None:
+    """One line on the cluster's slots, when this node has peers."""
+    _, daemon = client(data_dir)
+    try:
+        members = daemon.call("peers")
+    except MetaoptError:
+        return
+    if len(members) > 1:
+        alive = sum(1 for m in members if m["state"] in ("alive", "suspect"))
+        print(f"\ncluster: {alive} of {len(members)} nodes alive, {cluster_slots(members)}")
 
 
 def follow(argv: list[str]) -> int:
@@ -95,33 +109,99 @@ def _follow(data_dir: str | None, name: str) -> int:
 def peers(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="metaopt peers",
-        description="The members of this node's cluster, as this node sees them.",
+        description="The members of this node's cluster, as this node sees them: state, "
+        "address, last contact, slots, trials running and the digest of the history each shows "
+        "(equal digests: the same history).",
     )
+    parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="also this node's gossip counters, with the packets rejected and why",
+    )
+    parser.add_argument("--json", action="store_true", help="print the table as JSON")
     add_data_dir(parser)
     args = parser.parse_args(argv)
     directory, daemon = client(args.data_dir)
     try:
         info = daemon.call("ping")
         members = daemon.call("peers")
+        stats = daemon.call("stats") if args.stats else {}
     except DaemonUnavailable:
         return fail(f"no metaoptd is running on {directory}: `metaoptd --detach` starts one")
     except MetaoptError as exc:
         return fail(str(exc))
-    rows = [
-        [
-            ("* " if m["self"] else "  ") + str(m["node"]),
-            str(m["state"]),
-            str(m["address"] or "-"),
-            "-" if m["since_s"] is None else _ago(float(m["since_s"])),
-            str(m["running"]),
-        ]
-        for m in members
-    ]
-    print(table(["node", "state", "address", "since", "running"], rows))
+    if args.json:
+        print(json.dumps({"members": members, "stats": stats} if args.stats else members))
+        return 0
+    print(render_peers(members))
     alive = sum(1 for m in members if m["state"] in ("alive", "suspect"))
-    print(f"\n{alive} of {len(members)} alive; here: history digest {info['digest']}", end="")
-    print(f", cluster key fingerprint {info['key']}" if info.get("key") else "")
+    print(f"\n{alive} of {len(members)} alive; {cluster_slots(members)}", end="")
+    print(f"; cluster key fingerprint {info['key']}" if info.get("key") else "")
+    if args.stats:
+        print("\n" + render_stats(stats))
     return 0
+
+
+def render_peers(members: list[dict[str, Any]]) -> str:
+    rows = []
+    for m in members:
+        card = m.get("card") or {}
+        heard = m.get("heard_s")
+        rows.append(
+            [
+                ("* " if m["self"] else "  ") + str(m["node"]),
+                str(m["state"]),
+                str(m["address"] or "-"),
+                "-" if heard is None else "now" if m["self"] else _ago(float(heard)),
+                _slots(card),
+                str(card.get("free", "-")),
+                str(m["running"]),
+                str(card.get("digest") or "-"),
+            ]
+        )
+    head = ["node", "state", "address", "last contact", "slots", "free", "running", "digest"]
+    return table(head, rows)
+
+
+def cluster_slots(members: list[dict[str, Any]]) -> str:
+    """ "12 slots, 4 free" over the live members that told theirs."""
+    cards = [m["card"] for m in members if m.get("card") and m["state"] in ("alive", "suspect")]
+    slots = sum(int(c["slots"]) for c in cards)
+    free = sum(int(c["free"]) for c in cards)
+    return f"{slots} slot{'s' if slots != 1 else ''}, {free} free"
+
+
+def render_stats(stats: dict[str, int]) -> str:
+    rejected = {k[9:]: v for k, v in stats.items() if k.startswith("rejected_")}
+    shown = [
+        "packets_received",
+        "bytes_received",
+        "datagrams_sent",
+        "bytes_sent",
+        "probes",
+        "probes_failed",
+        "suspicions",
+        "deaths",
+        "records_applied",
+        "sync_exchanges",
+    ]
+    lines = [f"{k.replace('_', ' ')}: {stats[k]}" for k in shown if k in stats]
+    total = sum(rejected.values())
+    why = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rejected.items() if v)
+    lines.append(f"packets rejected: {total}" + (f" ({why})" if why else ""))
+    return "\n".join(lines)
+
+
+def _slots(card: dict[str, Any]) -> str:
+    if not card:
+        return "-"
+    gpus = card.get("gpus") or []
+    if not gpus:
+        return f"{card['slots']} CPU"
+    count = sum(int(n) for _, n in gpus)
+    models = ", ".join(str(name) for name, _ in gpus)
+    packed = f" x{int(card['slots']) // count}" if count and card["slots"] != count else ""
+    return f"{count} GPU{packed} ({models})"
 
 
 def _ago(seconds: float) -> str:

@@ -152,6 +152,8 @@ void register_member(py::module_& m) {
       .def_readonly("incarnation", &Member::incarnation)
       .def_property_readonly("meta", [](const Member& x) { return py::bytes(x.meta); })
       .def_readonly("since_ms", &Member::since_ms, "When state last changed (node clock, ms).")
+      .def_readonly("heard_ms", &Member::heard_ms,
+                    "Last authenticated packet from it (node clock, ms); -1 if none yet.")
       .def("__repr__", &member_repr);
 }
 
@@ -207,6 +209,8 @@ void register_node_class(py::module_& m) {
            "Every record held, of every origin (to catch up after dropped events).")
       .def("stats", &stats_dict, "Engine and socket counters by name.")
       .def_property_readonly("address", &Node::address, "host:port where others reach us.")
+      .def_property_readonly("clock_ms", &Node::now_ms,
+                             "Milliseconds since this node was made: the clock of since_ms.")
       .def_property_readonly("node_id", &Node::node_id)
       .def(
           "__enter__",

@@ -387,6 +387,7 @@ void Engine::receive(const std::string& from, std::string_view packet, std::int6
   std::vector<Message> messages = decode_messages(opened.plaintext, malformed);
   if (malformed) ++stats_.messages_malformed;
   for (Message& m : messages) handle(from, opened.channel, m, now);
+  members_.heard(opened.sender, now);  // after handling: its first alive creates the member
 }
 
 void Engine::note_rejected(const std::string& from, OpenStatus status, std::int64_t now) {

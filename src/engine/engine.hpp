@@ -116,6 +116,8 @@ class Engine {
   const Identity& identity() const { return self_; }
   const Membership& membership() const { return members_; }
   const Store& store() const { return store_; }
+  /// Packets opened, by status: why the rejected ones were dropped.
+  const Opener::Counters& open_counters() const { return opener_.counters(); }
   EngineStats stats() const {
     EngineStats s = stats_;
     s.rumors_dropped = member_rumors_.dropped() + record_rumors_.dropped();

@@ -84,6 +84,10 @@ std::optional<Member> Membership::apply_dead(const Dead& m, std::int64_t now) {
   return held;
 }
 
+void Membership::heard(const std::string& node, std::int64_t now) {
+  if (Member* m = find_mutable(node)) m->heard_ms = now;
+}
+
 const Member* Membership::find(const std::string& node) const {
   auto it = index_.find(node);
   return it == index_.end() ? nullptr : it->second;

@@ -27,6 +27,7 @@ struct Member {
   MemberState state = MemberState::alive;
   std::string meta;
   std::int64_t since_ms = 0;  // when `state` last changed
+  std::int64_t heard_ms = -1;  // last authenticated packet from it; -1: only heard of
 };
 
 class Membership {
@@ -37,6 +38,9 @@ class Membership {
   std::optional<Member> apply_alive(const Alive& m, std::int64_t now);
   std::optional<Member> apply_suspect(const Suspect& m, std::int64_t now);
   std::optional<Member> apply_dead(const Dead& m, std::int64_t now);
+
+  /// Notes a packet from `node` (no view changes: nothing derived depends on it).
+  void heard(const std::string& node, std::int64_t now);
 
   const Member* find(const std::string& node) const;
   Member* find_mutable(const std::string& node);

@@ -278,6 +278,12 @@ NodeStats Node::stats() const {
         {"records", engine_->store().size()},
         {"members_alive", engine_->membership().live_count()},
     };
+    // rejected_auth_failed, rejected_replayed, ...: what `metaopt peers --stats` shows.
+    const Opener::Counters& opened = engine_->open_counters();
+    for (std::size_t i = 1; i < kOpenStatusCount; ++i) {
+      const auto status = static_cast<OpenStatus>(i);
+      out.emplace_back(std::string("rejected_") + to_string(status), opened[status]);
+    }
   }
   const NodeCounters& c = counters_;
   const std::pair<const char*, const NodeCounters::Counter*> counters[] = {

@@ -95,6 +95,8 @@ class Node {
 
   /// The member table, ourselves included.
   std::vector<Member> members() const;
+  /// Milliseconds since this node was made: the clock of a member's since_ms and heard_ms.
+  std::int64_t now_ms() const;
   Digest digest() const;
   std::optional<Record> get(const std::string& origin, const std::string& key) const;
   /// Every record held, of every origin: what a host that missed events (the queue was full)
@@ -130,7 +132,6 @@ class Node {
   void report(const std::string& what);
   template <typename F>
   void guarded(F&& f);
-  std::int64_t now_ms() const;
   void check_usable() const;  // under mu_
 
   // Fixed at construction.
