@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -41,6 +42,20 @@ def metaopt(
         cwd=cwd,
         input=stdin,
     )
+
+
+def submit_quadratic(daemon: DaemonProcess, name: str, *args: str, **options: Any) -> None:
+    """Submit tests/scripts/quadratic.py with these flags to a running daemon."""
+    command = [sys.executable, str(SCRIPTS / "quadratic.py"), *args]
+    body = {"name": name, "command": command, "cwd": str(SCRIPTS), "seed": 1, **options}
+    daemon.call("submit", experiment=body)
+
+
+def history_json(daemon: DaemonProcess, name: str) -> list[dict[str, Any]]:
+    """``metaopt history NAME --json`` on the daemon's data dir, one dict per trial."""
+    out = metaopt(daemon.data_dir, "history", name, "--json")
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
 
 
 def metaoptd(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

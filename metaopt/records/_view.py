@@ -48,7 +48,7 @@ class HistoryView:
         self._curve_keys: dict[TrialRef, set[str]] = {}
         self._dead: dict[str, set[str]] = {}  # experiment name -> deleted uids
         self._warned: set[str] = set()  # why records were left out, each said once in the log
-        self.changes = 0  # records folded in so far: what caches of derived values key on
+        self._changes = 0  # records folded in so far: what the digest cache keys on
         self._digest: tuple[int, str] = (-1, "")
         for record in records:
             self.apply(record)
@@ -75,7 +75,7 @@ class HistoryView:
         else:
             self._trial_ids.setdefault(decoded.experiment, set()).add(decoded.id)
             self._remerge_trial(decoded.experiment, decoded.id)
-        self.changes += 1
+        self._changes += 1
         return True
 
     def experiments(self) -> list[Experiment]:
@@ -140,14 +140,14 @@ class HistoryView:
     def digest(self) -> str:
         """A short hash of what this view shows: nodes that show the same history, with the
         same statuses, claims and curves, have the same digest, whatever they hold besides."""
-        if self._digest[0] == self.changes:
+        if self._digest[0] == self._changes:
             return self._digest[1]
         h = hashlib.sha256()
         for exp in sorted(self._experiments.values(), key=lambda e: e.name):
             h.update(repr((exp.name, exp.uid, int(exp.status), exp.max_trials)).encode())
             for t in sorted(self._trials.get(exp.name, {}).values(), key=lambda t: t.id):
                 h.update(repr((t.id, int(t.status), t.claim, t.exit_code, t.curve)).encode())
-        self._digest = (self.changes, h.hexdigest()[:16])
+        self._digest = (self._changes, h.hexdigest()[:16])
         return self._digest[1]
 
     def record(self, key: str, origin: str) -> Record | None:

@@ -9,27 +9,15 @@ import json
 import os
 import re
 import signal
-import sys
 
 import pytest
 
-from tests.helpers import SCRIPTS
+from tests.helpers import history_json as history
 from tests.helpers import metaopt
+from tests.helpers import submit_quadratic as submit
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def submit(daemon, name: str, *args: str, **options) -> None:
-    command = [sys.executable, str(SCRIPTS / "quadratic.py"), *args]
-    body = {"name": name, "command": command, "cwd": str(SCRIPTS), "seed": 1, **options}
-    daemon.call("submit", experiment=body)
-
-
-def history(daemon, name: str) -> list[dict]:
-    out = metaopt(daemon.data_dir, "history", name, "--json")
-    assert out.returncode == 0, out.stderr
-    return [json.loads(line) for line in out.stdout.splitlines()]
 
 
 def starts(daemon) -> list[str]:
