@@ -480,6 +480,8 @@ class Daemon:
             "address": self.cluster.address if self.cluster else None,
             "key": self.cluster.fingerprint if self.cluster else None,
             "digest": self.node.view.digest(),
+            # false for --settle seconds after a start with peers: it acts on nothing yet
+            "settled": self.cluster.settled if self.cluster else True,
         }
 
     def _op_peers(self) -> list[dict[str, Any]]:

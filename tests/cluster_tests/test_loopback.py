@@ -136,3 +136,11 @@ def test_a_node_with_another_key_neither_joins_nor_injects(cluster, tmp_path):
     assert a.call("status") == []  # nothing got in
     assert b.call("status") == []
     wait_until(lambda: "no node answered" in stranger.log.read_text(), 60, "the stranger says so")
+
+
+def test_a_node_says_whether_it_has_settled(cluster):
+    a = cluster.start("a")
+    b = cluster.start("b", "--settle", "60")  # the last flag wins over FLAGS' one second
+    cluster.wait_members(2)
+    assert a.call("ping")["settled"]  # no seed to wait for
+    assert not b.call("ping")["settled"]  # it acts on nothing until it may hold the history
