@@ -215,6 +215,7 @@ def measure_metaopt(root: Path, n: int, per_node: int) -> Run:
             nodes[0],
         )
         wait(lambda: all(x.call("ping")["running"] == 0 for x in nodes), 60, "idle nodes")
+        wait(lambda: len({x.call("ping")["digest"] for x in nodes}) == 1, 60, "one history")
         trials = nodes[0].trials("scale")
         starts = [tid for node in nodes for tid in node.starts()]
     done = [t for t in trials if t.status == TrialStatus.COMPLETED]
@@ -308,15 +309,17 @@ def efficiency(runs: list[Run], run: Run) -> float:
 
 def measure_failover(root: Path) -> float:
     """Seconds from ``kill -9`` of the node running the trial to the trial running elsewhere."""
-    with loopback_cluster(root, 3) as nodes:
+    # two slots each: a survivor has one free even when it started a trial of its own (with
+    # max_trials 1, a node that sees the experiment before its first trial may propose one too)
+    with loopback_cluster(root, 3, "--slots", "2") as nodes:
         victim = nodes[2]
-        # the node it is submitted to proposes at once: the one trial is most likely its own
+        # the node it is submitted to proposes at once: the trial is most likely its own
         victim.call("submit", experiment=sleep_experiment("failover", 1, 120))
 
         def running() -> list[Trial]:
-            return [t for t in nodes[0].trials("failover") if t.status == TrialStatus.RUNNING]
+            return [t for t in victim.trials("failover") if t.status == TrialStatus.RUNNING]
 
-        (trial,) = wait(running, 60, "the trial to run")
+        trial = wait(running, 60, "the trial to run")[0]
         (runner,) = [x for x in nodes if x.call("ping")["node"] == trial.node]
         survivors = [x for x in nodes if x is not runner]
         runner.kill()
