@@ -5,7 +5,7 @@
 
 1. Scaling: N metaoptd (one slot each, own data dir and port on loopback, one key, joined to the
    first) run one experiment of 2-second sleep trials (bench/sleep_trial.py, random search,
-   max_trials = N x TRIALS_PER_NODE). From the trial records: trials per minute over the span
+   max_trials = N x 8, 4 with --quick). From the trial records: trials per minute over the span
    from the first start to the last end, scaling efficiency (throughput over N times one node's),
    slot time per trial beyond the sleep, trials run twice, trials beyond max_trials. Side by side,
    N Optuna worker processes (RandomSampler, the same sleep in the objective, MaxTrialsCallback
