@@ -4,6 +4,8 @@ healed, and a host with another key kept out."""
 from __future__ import annotations
 
 import json
+import re
+import time
 
 import pytest
 
@@ -92,3 +94,24 @@ def test_a_host_with_another_key_neither_joins_nor_injects(lan, tmp_path):
     stats = a.call("stats")
     assert stats["rejected_auth_failed"] + stats["rejected_unknown_key"] > 0
     assert a.log.read_text().count("rejected packets from") == 1  # once, not every second
+
+
+def test_a_flapping_link_does_not_make_trials_run_twice(lan):
+    hosts = [lan.start() for _ in range(3)]
+    lan.wait_members(3)
+    submit(hosts[0], "exp", "--x~uniform(0, 1)", "--sleep=2", max_trials=9, objective="loss")
+    flapping = lan.host_of(hosts[2])
+    for _ in range(5):  # down 1.5 s, up 1.5 s: shorter than a suspicion lasts
+        lan.network.cut(flapping)
+        time.sleep(1.5)
+        lan.network.mend(flapping)
+        time.sleep(1.5)
+    for d in hosts:
+        d.wait_status("done", timeout=120)
+    assert sum(d.call("stats")["probes_failed"] for d in hosts) > 0  # the flaps were felt
+    wait_until(lambda: len(digests(hosts)) == 1, 60, "one history digest on every host")
+    trials = history(hosts[0], "exp")
+    assert len(trials) == 9
+    assert {t["status"] for t in trials} == {"completed"}
+    started = [s for d in hosts for s in re.findall(r": started trial (\w+)", d.log.read_text())]
+    assert sorted(started) == sorted(t["id"] for t in trials)  # each started once, anywhere
