@@ -252,7 +252,7 @@ def optuna_worker(kind: str, root: str, budget: int) -> None:
     def objective(trial: optuna.Trial) -> float:
         x, y = trial.suggest_float("x", 0, 1), trial.suggest_float("y", 0, 1)
         time.sleep(SLEEP_S)
-        return (x - 0.3) ** 2 + (y - 0.7) ** 2
+        return float((x - 0.3) ** 2 + (y - 0.7) ** 2)
 
     # states=None counts running trials too: the tightest cap Optuna offers across workers
     cap = optuna.study.MaxTrialsCallback(budget, states=None)
