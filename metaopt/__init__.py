@@ -19,11 +19,8 @@ In-process, ask and tell, with no daemon at all::
 from __future__ import annotations
 
 import importlib.machinery
-import logging
 import os
 import sys
-from typing import TYPE_CHECKING
-from typing import Any
 
 
 def _installed_copy(here: str) -> str | None:
@@ -57,13 +54,17 @@ from metaopt._trial_api import trial_dir  # noqa: E402
 from metaopt.errors import MetaoptError  # noqa: E402
 from metaopt.errors import SpaceError  # noqa: E402
 
+# Trial scripts import this package at start-up: typing and logging wait for the modules that
+# use them (metaopt._log installs the library's silent handler).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from metaopt._history import History
     from metaopt._history import history
     from metaopt._optimizer import Optimizer
 
 __version__ = "0.1.0"
-logging.getLogger("metaopt").addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> Any:

@@ -3,19 +3,23 @@
 Outside metaopt (a plain ``python train.py``) every call still works: ``report`` prints a
 one-line notice once and otherwise does nothing, ``save_checkpoint`` keeps nothing and
 ``load_checkpoint`` returns its default, so two plain runs never resume each other.
+
+Every trial imports this at start-up, so pathlib and pickle load only when a call needs them.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import sys
-from pathlib import Path
-from typing import Any
 
 from metaopt._reports import METRICS_FILE
 from metaopt._reports import check_metrics
 from metaopt._reports import encode_report
+
+TYPE_CHECKING = False  # typing itself costs a trial's start-up a few ms
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 CHECKPOINT_FILE = "checkpoint.pkl"
 _noticed = False
@@ -24,7 +28,11 @@ _noticed = False
 def trial_dir() -> Path | None:
     """The folder metaopt gave this trial, or None when the script runs on its own."""
     path = os.environ.get("METAOPT_TRIAL_DIR")
-    return Path(path) if path else None
+    if not path:
+        return None
+    from pathlib import Path
+
+    return Path(path)
 
 
 def report(step: int, **metrics: float) -> None:
@@ -39,12 +47,12 @@ def report(step: int, **metrics: float) -> None:
         TypeError: a metric is not a number.
     """
     line = encode_report(int(step), check_metrics(metrics))
-    folder = trial_dir()
-    if folder is None:
+    folder = os.environ.get("METAOPT_TRIAL_DIR")
+    if not folder:
         _notice()
         return
     # One write of one line with O_APPEND: lines never interleave and a crash tears at most one.
-    fd = os.open(folder / METRICS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(os.path.join(folder, METRICS_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line.encode())
     finally:
@@ -60,6 +68,8 @@ def save_checkpoint(state: Any) -> Path | None:
     folder = trial_dir()
     if folder is None:
         return None
+    import pickle
+
     path = folder / CHECKPOINT_FILE
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
@@ -75,6 +85,8 @@ def load_checkpoint(default: Any = None) -> Any:
     folder = trial_dir()
     if folder is None:
         return default
+    import pickle
+
     path = folder / CHECKPOINT_FILE
     try:
         with open(path, "rb") as f:

@@ -35,12 +35,12 @@ keeps completed trials with a value; NaN and infinities are dropped here).
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import warnings
 from collections import OrderedDict
 from typing import Any
 
+from metaopt._log import logger
 from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
@@ -49,7 +49,7 @@ from metaopt.algo._random import draw_unseen
 from metaopt.algo._random import in_share
 from metaopt.space import params_key
 
-_log = logging.getLogger("metaopt.algo")
+_log = logger.getChild("algo")
 
 _DEFAULTS: dict[str, float] = {
     "n_initial": 10,  # Sobol points before the model takes over

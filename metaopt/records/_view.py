@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import logging
 from collections.abc import Iterable
 
 from metaopt._core import Record
+from metaopt._log import logger as _log
 from metaopt.records._curve import CurveIncrement
 from metaopt.records._curve import compose
 from metaopt.records._experiment import Experiment
@@ -22,8 +22,6 @@ from metaopt.records._merge import latest
 from metaopt.records._merge import merge_trial
 from metaopt.records._tombstone import Tombstone
 from metaopt.records._trial import Trial
-
-_log = logging.getLogger("metaopt")
 
 Decoded = Trial | Experiment | Tombstone | CurveIncrement
 TrialRef = tuple[str, str]  # (experiment name, trial id)

@@ -9,7 +9,6 @@ Records sort by key and then origin, so a key prefix is one range scan over ever
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,10 +20,9 @@ from metaopt._core import Record
 from metaopt._core import decode_record
 from metaopt._core import decode_records
 from metaopt._core import encode_record
+from metaopt._log import logger as _log
 from metaopt.errors import StorageError
 from metaopt.storage._base import BaseStorage
-
-_log = logging.getLogger("metaopt")
 
 
 class LevelDBStorage(BaseStorage):

@@ -99,6 +99,32 @@ def test_report_and_checkpoint_inside_a_trial(monkeypatch, tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_a_trial_that_reports_loads_nothing_it_does_not_use(tmp_path):
+    # every trial pays for this import at start-up: storage, the core, logging, typing and
+    # pickle wait until a call needs them
+    code = (
+        "import sys; import metaopt; metaopt.report(0, loss=1.0); "
+        "unused = ('pathlib', 'pickle', 'logging', 'typing', 'metaopt._core', 'plyvel'); "
+        "print([m for m in unused if m in sys.modules])"
+    )
+    # -S: what site itself loads (an editable install's finder imports pathlib) is not ours
+    where = os.path.dirname(os.path.dirname(metaopt.__file__))
+    env = {**os.environ, "METAOPT_TRIAL_DIR": str(tmp_path), "PYTHONPATH": where}
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "[]"
+    assert parse_metrics_line((tmp_path / "metrics.jsonl").read_text()) == (0, {"loss": 1.0})
+
+
+def test_library_warnings_stay_silent_until_logging_is_configured(tmp_path):
+    # a corrupt record is skipped with a warning on the "metaopt" logger: an application
+    # that configured no logging must not see it on stderr
+    code = "import metaopt._log, logging; logging.getLogger('metaopt.x').warning('hidden')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr == ""
+
+
 def test_install_cron_print(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "metaoptd", "--data-dir", str(tmp_path), "install-cron", "--print"],
