@@ -13,8 +13,11 @@ from metaopt.algo._ftgp import Hyper
 from metaopt.algo._ftgp import decay_kernel
 from metaopt.algo._ftgp import fit
 from metaopt.algo._ftgp import matern52
+from metaopt.algo._ftgp import shape
 
-HYPER = Hyper((0.4, 0.7), amp_x=0.8, alpha=1.3, beta=0.9, amp_t=1.7, noise=0.01, mean=0.2)
+HYPER = Hyper(
+    (0.4, 0.7), amp_x=0.8, alpha=1.3, beta=0.9, amp_t=1.7, noise=0.01, mean=0.2, lead=0.7
+)
 
 
 def small_case(seed: int, n: int = 7, longest: int = 8):
@@ -45,12 +48,12 @@ class JointGP:
             t = curves[n][0]
             sigma[np.ix_(rows, rows)] += decay_kernel(t, t, hyper)
         self.sigma = sigma
-        self.resid = self.y - hyper.mean
+        times = np.concatenate([t for t, _ in curves])
+        self.prior_mean = hyper.mean + hyper.lead * shape(times, hyper)
+        self.resid = self.y - self.prior_mean
 
     def log_likelihood(self):
-        return multivariate_normal(np.full(len(self.y), self.hyper.mean), self.sigma).logpdf(
-            self.y
-        )
+        return multivariate_normal(self.prior_mean, self.sigma).logpdf(self.y)
 
     def condition(self, cross, prior):
         """Posterior mean (less m) and covariance of latents with ``cross`` = Cov(latent, y)."""
@@ -72,7 +75,7 @@ class JointGP:
         cross[:, rows] += decay_kernel(times, self.curves[n][0], self.hyper)
         prior = self.kx[n, n] + decay_kernel(times, times, self.hyper)
         shift, cov = self.condition(cross, prior)
-        return self.hyper.mean + shift, cov
+        return self.hyper.mean + self.hyper.lead * shape(times, self.hyper) + shift, cov
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -94,6 +97,17 @@ def test_posterior_equals_the_naive_joint_gp(seed):
         got_mean, got_cov = fast.predict_curve(n, future)
         np.testing.assert_allclose(got_mean, mean, atol=1e-8)
         np.testing.assert_allclose(got_cov, cov, atol=1e-8)
+
+
+def test_all_curves_at_once_match_one_by_one():
+    x, curves = small_case(8, n=9)
+    model = FreezeThawGP(HYPER, x, curves)
+    targets = np.array([t[-1] + 1.0 + (n % 3) for n, (t, _) in enumerate(curves)])
+    mean, var = model.predict_at(targets)
+    for n, target in enumerate(targets):
+        one_mean, one_cov = model.predict_curve(n, np.array([target]))
+        assert mean[n] == pytest.approx(one_mean[0], abs=1e-10)
+        assert var[n] == pytest.approx(one_cov[0, 0], abs=1e-10)
 
 
 def test_curves_act_on_asymptotes_as_pseudo_observations():
@@ -124,20 +138,25 @@ def test_new_curve_variance_adds_the_curve_kernel():
     x, curves = small_case(4)
     model = FreezeThawGP(HYPER, x, curves)
     xs = np.array([[0.5, 0.5]])
-    _, asymptote_var = model.predict_asymptote(xs)
-    _, var = model.predict_new_curve(xs, 2.0)
+    asymptote_mean, asymptote_var = model.predict_asymptote(xs)
+    mean, var = model.predict_new_curve(xs, 2.0)
     expected = HYPER.amp_t * (HYPER.beta / (4.0 + HYPER.beta)) ** HYPER.alpha
     assert var[0] - asymptote_var[0] == pytest.approx(expected)
+    lead = HYPER.lead * (HYPER.beta / (2.0 + HYPER.beta)) ** HYPER.alpha
+    assert mean[0] - asymptote_mean[0] == pytest.approx(lead)
 
 
 def test_fit_finds_the_decay_of_curves_drawn_from_the_model():
     rng = np.random.default_rng(5)
-    truth = Hyper((0.3,), amp_x=1.0, alpha=2.0, beta=2.0, amp_t=4.0, noise=1e-3, mean=0.0)
+    truth = Hyper(
+        (0.3,), amp_x=1.0, alpha=2.0, beta=2.0, amp_t=4.0, noise=1e-3, mean=0.0, lead=2.0
+    )
     x = rng.random((30, 1))
     t = np.arange(1.0, 16.0)
     fs = rng.multivariate_normal(np.zeros(30), matern52(x, x, truth) + 1e-8 * np.eye(30))
     kt = decay_kernel(t, t, truth) + truth.noise * np.eye(len(t))
-    curves = [(t, f + rng.multivariate_normal(np.zeros(len(t)), kt)) for f in fs]
+    lead = truth.lead * shape(t, truth)
+    curves = [(t, f + lead + rng.multivariate_normal(np.zeros(len(t)), kt)) for f in fs]
     start = Hyper.default(1, list(np.concatenate([y for _, y in curves])))
     fitted = fit(x, curves, restarts=1)
     assert fitted.log_likelihood > FreezeThawGP(start, x, curves).log_likelihood
