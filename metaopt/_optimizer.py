@@ -10,6 +10,20 @@ For notebooks and for tools that run their own evaluations::
 
 Points asked and not told yet are pending: the next ``ask`` knows them and looks elsewhere,
 so several workers can evaluate at once.
+
+With a multi-fidelity algorithm (``asha``, ``hyperband``) and a space with a fidelity, each ask
+is a ``Job``: a new point or a frozen one thawed, to train from ``job.start`` up to
+``job.until`` steps, and each step is told as it ends; ``tell`` says whether to go on::
+
+    opt = metaopt.Optimizer({"lr": "loguniform(1e-4, 1)", "epochs": "fidelity(1, 27, base=3)"},
+                            algo="asha")
+    job = opt.ask()  # {"lr": ..., "epochs": 27}: train to job["epochs"]
+    state = saved.get(job.id) or fresh_model(job["lr"])  # a thaw resumes its own state
+    for step in range(job.start, job.until):
+        loss = train_one_epoch(state)
+        if not opt.tell(job, step, loss):
+            break  # frozen (keep ``state``: a later ask may thaw it) or done
+    saved[job.id] = state
 """
 
 from __future__ import annotations
@@ -20,6 +34,8 @@ from collections.abc import Mapping
 from typing import Any
 from typing import overload
 
+from metaopt.algo import Lease
+from metaopt.algo import MultiFidelityAlgorithm
 from metaopt.algo import Params
 from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
@@ -32,6 +48,25 @@ from metaopt.space import params_key
 from metaopt.space import trial_id
 
 _METRIC = "objective"
+_WHOLE: Any = object()  # tell's third argument when a whole evaluation is told
+
+
+class Job(dict[str, Any]):
+    """A multi-fidelity ask: the point's parameters, with its fidelity set to ``until``.
+
+    ``id`` names the trial (the same for each thaw of it), ``start`` is the number of steps it
+    trained before (0 for a new point) and ``until`` the steps it may train to in this lease.
+    """
+
+    def __init__(self, params: Params, trial_id: str, start: int, until: int) -> None:
+        super().__init__(params)
+        self.id = trial_id
+        self.start = start
+        self.until = until
+
+    @property
+    def is_thaw(self) -> bool:
+        return self.start > 0
 
 
 class Optimizer:
@@ -58,6 +93,7 @@ class Optimizer:
         self.maximize = maximize
         self.algorithm = make_algorithm(algo, self.space, seed=seed, options=options)
         self._trials: dict[str, Trial] = {}  # by params key, in the order they were asked
+        self._leases: dict[str, int] = {}  # trial id: the steps its running lease may reach
 
     @overload
     def ask(self) -> Params: ...
@@ -68,9 +104,18 @@ class Optimizer:
     def ask(self, n: int | None = None) -> Params | list[Params]:
         """One new point, or a list of ``n`` that spread out (fewer when the space runs out).
 
+        With a multi-fidelity algorithm each one is a ``Job`` (see the module's example).
+
         Raises:
             SpaceExhausted: ``ask()`` on a finite space whose every point was asked already.
         """
+        if isinstance(self.algorithm, MultiFidelityAlgorithm):
+            jobs = self._ask_jobs(self.algorithm, 1 if n is None else n)
+            if n is not None:
+                return list(jobs)
+            if not jobs:
+                raise SpaceExhausted("no new point left, no frozen trial worth more steps")
+            return jobs[0]
         points = self.algorithm.suggest(self._history(), 1 if n is None else n)
         for params in points:
             self._add(params, TrialStatus.RESERVED, None)
@@ -80,20 +125,31 @@ class Optimizer:
             raise SpaceExhausted(f"all {len(self._trials)} points of the space were asked already")
         return points[0]
 
-    def tell(self, params: Params, value: float | None) -> None:
+    @overload
+    def tell(self, params: Params, value: float | None) -> None: ...
+
+    @overload
+    def tell(self, params: Job, value: int, step_value: float | None) -> bool: ...
+
+    def tell(self, params: Params, value: Any, step_value: Any = _WHOLE) -> bool | None:
         """The objective of ``params``: a number, or None or NaN for an evaluation that failed.
 
         ``params`` need not come from ``ask``: known results can be told first to warm-start.
+        For a ``Job``, ``tell(job, step, value)`` tells one step and returns whether to go on.
 
         Raises:
             MetaoptError: ``params`` is outside the space, or its value was told already.
         """
-        if value is not None and not isinstance(value, int | float):
-            try:
-                value = float(value)  # numpy scalars, 0-d arrays, tensors with __float__
-            except (TypeError, ValueError):
-                message = f"tell: the value must be a number or None, got {value!r}"
-                raise MetaoptError(message) from None
+        if isinstance(params, Job):
+            if step_value is _WHOLE:
+                raise MetaoptError("tell(job, step, value): a job is told one step at a time")
+            return self._tell_step(params, int(value), _number(step_value))
+        value = _number(value)
+        if isinstance(self.algorithm, MultiFidelityAlgorithm):
+            raise MetaoptError(
+                f"{self.algorithm.name} allocates steps: tell each step of an asked job with "
+                "tell(job, step, value)"
+            )
         self.space.validate(params)
         key = params_key(params)
         known = self._trials.get(key)
@@ -106,6 +162,61 @@ class Optimizer:
         else:
             curve = () if value is None or failed else ((0, {_METRIC: float(value)}),)
             self._trials[key] = dataclasses.replace(known, status=status, curve=curve)
+        return None
+
+    def _ask_jobs(self, algorithm: MultiFidelityAlgorithm, n: int) -> list[Job]:
+        """Up to ``n`` leases, each counted as running before the next is decided."""
+        jobs = []
+        for _ in range(n):
+            lease = algorithm.lease(self._history())
+            if lease is None:
+                break
+            jobs.append(self._start(algorithm, lease))
+        return jobs
+
+    def _start(self, algorithm: MultiFidelityAlgorithm, lease: Lease) -> Job:
+        key = params_key(lease.params)
+        known = self._trials.get(key)
+        if known is None:
+            self._add(lease.params, TrialStatus.RUNNING, None)
+            known = self._trials[key]
+        else:
+            self._trials[key] = dataclasses.replace(known, status=TrialStatus.RUNNING)
+        self._leases[known.id] = lease.until
+        params = {**lease.params, algorithm.fidelity_name: lease.until}
+        return Job(params, known.id, lease.start, lease.until)
+
+    def _tell_step(self, job: Job, step: int, value: float | None) -> bool:
+        algorithm = self.algorithm
+        assert isinstance(algorithm, MultiFidelityAlgorithm)
+        key = params_key({k: v for k, v in job.items() if k != algorithm.fidelity_name})
+        trial = self._trials.get(key)
+        until = self._leases.get(trial.id) if trial is not None else None
+        if trial is None or until is None or trial.status != TrialStatus.RUNNING:
+            raise MetaoptError(f"job {job.id} is not running: ask for a job, then tell its steps")
+        if trial.curve and step <= trial.curve[-1][0]:
+            raise MetaoptError(
+                f"job {job.id}: step {step} was told after step {trial.curve[-1][0]}; "
+                "tell each step once, in order"
+            )
+        if value is None or math.isnan(value):
+            self._end_lease(trial, TrialStatus.FAILED, trial.curve)
+            return False
+        trial = dataclasses.replace(trial, curve=(*trial.curve, (step, {_METRIC: value})))
+        self._trials[key] = trial
+        if len(trial.curve) >= algorithm.fidelity.high:
+            self._end_lease(trial, TrialStatus.COMPLETED, trial.curve)
+            return False
+        if not algorithm.go_on(self._history(), trial, until):
+            self._end_lease(trial, TrialStatus.FROZEN, trial.curve)
+            return False
+        return True
+
+    def _end_lease(self, trial: Trial, status: TrialStatus, curve: tuple[Any, ...]) -> None:
+        self._leases.pop(trial.id, None)
+        self._trials[params_key(trial.params)] = dataclasses.replace(
+            trial, status=status, curve=curve
+        )
 
     @property
     def trials(self) -> list[Trial]:
@@ -119,12 +230,17 @@ class Optimizer:
 
     @property
     def best(self) -> tuple[Params, float] | None:
-        """The best point told so far and its value; None before the first good value."""
-        done = [(t.params, t.objective(_METRIC)) for t in self._trials.values()]
-        scored = [(p, v) for p, v in done if v is not None and math.isfinite(v)]
+        """The best point told so far and its value (its best step, for a multi-fidelity
+        run); None before the first good value."""
+        sign = -1.0 if self.maximize else 1.0
+        scored = [
+            (t.params, value)
+            for t in self._trials.values()
+            for _, metrics in t.curve
+            if math.isfinite(value := metrics.get(_METRIC, math.nan))
+        ]
         if not scored:
             return None
-        sign = -1.0 if self.maximize else 1.0
         return min(scored, key=lambda pv: sign * pv[1])
 
     def _history(self) -> SearchHistory:
@@ -141,3 +257,12 @@ class Optimizer:
             curve=curve,
         )
         self._trials[params_key(params)] = trial
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, int | float):
+        return None if value is None else float(value)
+    try:
+        return float(value)  # numpy scalars, 0-d arrays, tensors with __float__
+    except (TypeError, ValueError):
+        raise MetaoptError(f"tell: the value must be a number or None, got {value!r}") from None

@@ -27,6 +27,7 @@ from metaopt._replica import LocalReplica
 from metaopt.algo import BaseAlgorithm
 from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
+from metaopt.algo import require_whole_trials
 from metaopt.errors import ControlError
 from metaopt.errors import ExperimentConflict
 from metaopt.records import Experiment
@@ -247,6 +248,7 @@ class Daemon:
             algo = make_algorithm(
                 exp.algo, space, seed=exp.seed, node_id=self.node.id, options=exp.algo_options
             )
+            require_whole_trials(algo)
             compiled = self._compiled[exp.name] = _Compiled(template, space, algo)
         return compiled
 

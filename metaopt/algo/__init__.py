@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from metaopt.algo._asha import AshaAlgorithm
+from metaopt.algo._asha import HyperbandAlgorithm
 from metaopt.algo._base import BaseAlgorithm
 from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.algo._bayes import BayesAlgorithm
 from metaopt.algo._evolution import EvolutionAlgorithm
+from metaopt.algo._fidelity import Lease
+from metaopt.algo._fidelity import MultiFidelityAlgorithm
 from metaopt.algo._grid import GridAlgorithm
 from metaopt.algo._list import ListAlgorithm
 from metaopt.algo._list import load_configs
@@ -18,7 +22,15 @@ from metaopt.space import Space
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
     cls.name: cls
-    for cls in (RandomAlgorithm, GridAlgorithm, ListAlgorithm, BayesAlgorithm, EvolutionAlgorithm)
+    for cls in (
+        RandomAlgorithm,
+        GridAlgorithm,
+        ListAlgorithm,
+        BayesAlgorithm,
+        EvolutionAlgorithm,
+        AshaAlgorithm,
+        HyperbandAlgorithm,
+    )
 }
 
 
@@ -39,16 +51,31 @@ def make_algorithm(
     return cls(space, seed=seed, node_id=node_id, options=options)
 
 
+def require_whole_trials(algorithm: BaseAlgorithm) -> None:
+    """Refuse an algorithm that freezes and thaws trials where only whole trials run."""
+    if isinstance(algorithm, MultiFidelityAlgorithm):
+        raise AlgorithmError(
+            f"--algo {algorithm.name} allocates budgets by freezing and thawing trials; "
+            "metaoptd runs whole trials only: use it in-process through metaopt.Optimizer, "
+            "or choose bayes, random, evolution, grid or list"
+        )
+
+
 __all__ = [
     "ALGORITHMS",
+    "AshaAlgorithm",
     "BaseAlgorithm",
     "BayesAlgorithm",
     "EvolutionAlgorithm",
     "GridAlgorithm",
+    "HyperbandAlgorithm",
+    "Lease",
     "ListAlgorithm",
+    "MultiFidelityAlgorithm",
     "Params",
     "RandomAlgorithm",
     "SearchHistory",
     "load_configs",
     "make_algorithm",
+    "require_whole_trials",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 from metaopt import _paths
 from metaopt.algo import load_configs
 from metaopt.algo import make_algorithm
+from metaopt.algo import require_whole_trials
 from metaopt.cli import SUBCOMMANDS
 from metaopt.cli import subcommands_help
 from metaopt.cli._common import fail
@@ -142,7 +143,8 @@ def build_experiment(args: argparse.Namespace) -> dict[str, Any]:
         options["configs"] = load_configs(args.configs)
     if args.max_trials < 1 or args.max_broken < 1:
         raise MetaoptError("--max-trials and --max-broken must be at least 1")
-    make_algorithm(args.algo, space, options=options)  # an unsearchable space fails now
+    # an unsearchable space, or an algorithm the daemon cannot run, fails now
+    require_whole_trials(make_algorithm(args.algo, space, options=options))
     return {
         "name": args.name or Path(args.command[0]).stem,
         "command": command,

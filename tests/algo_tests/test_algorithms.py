@@ -9,6 +9,7 @@ import math
 import pytest
 
 from metaopt.algo import ALGORITHMS
+from metaopt.algo import MultiFidelityAlgorithm
 from metaopt.algo import SearchHistory
 from metaopt.algo import load_configs
 from metaopt.algo import make_algorithm
@@ -34,7 +35,9 @@ CONFIGS = [
 
 # Small enough that evolution breeds (and bayes models) within these tests' few points.
 OPTIONS = {"list": {"configs": CONFIGS}, "evolution": {"population": 4, "tournament": 2}}
-CONTINUOUS = sorted(set(ALGORITHMS) - {"grid", "list"})
+# Whole-trial algorithms; those that freeze and thaw (a space with a fidelity) have test_fidelity.
+WHOLE = sorted(n for n, cls in ALGORITHMS.items() if not issubclass(cls, MultiFidelityAlgorithm))
+CONTINUOUS = sorted(set(WHOLE) - {"grid", "list"})
 
 
 def algo(name: str, space: Space, seed: int = 0, node: str = "n1"):
@@ -54,7 +57,7 @@ def mixed_loss(params) -> float:
     return (math.log10(params["lr"]) + 3) ** 2 + (params["n"] - 4) ** 2 + (params["opt"] == "sgd")
 
 
-@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+@pytest.mark.parametrize("name", WHOLE)
 def test_points_are_in_the_space_and_reproducible(name):
     first = algo(name, FINITE).suggest(history([]), 3)
     assert first == algo(name, FINITE).suggest(history([]), 3)
@@ -63,7 +66,7 @@ def test_points_are_in_the_space_and_reproducible(name):
     assert len({params_key(p) for p in first}) == len(first)
 
 
-@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+@pytest.mark.parametrize("name", WHOLE)
 def test_finite_space_is_used_up_without_repeats(name):
     space_size = len(CONFIGS) if name == "list" else FINITE.cardinality()
     a = algo(name, FINITE)
@@ -78,7 +81,7 @@ def test_finite_space_is_used_up_without_repeats(name):
     assert a.is_exhausted(history(seen))
 
 
-@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+@pytest.mark.parametrize("name", WHOLE)
 def test_pending_points_are_not_proposed_again(name):
     a = algo(name, FINITE)
     pending = a.suggest(history([]), 2)

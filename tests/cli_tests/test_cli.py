@@ -61,6 +61,10 @@ def test_run_to_the_end_prints_the_best_trial(tmp_path):
             "grid search needs a finite space",
         ),
         (["--algo", "nope", "quadratic.py", "--x~uniform(0, 1)"], "unknown algorithm 'nope'"),
+        (
+            ["--algo", "asha", "quadratic.py", "--x~uniform(0, 1)", "--e~fidelity(1, 9)"],
+            "use it in-process through metaopt.Optimizer",
+        ),
         (["--algo", "list", "quadratic.py", "--x~uniform(0, 1)"], "--configs"),
         (["--algo-option", "n_initial", "quadratic.py", "--x~uniform(0, 1)"], "KEY=NUMBER"),
         (["--algo-option", "n_init=3", "quadratic.py", "--x~uniform(0, 1)"], "n_init"),
