@@ -47,6 +47,7 @@ _installed = _installed_copy(os.path.dirname(os.path.abspath(__file__)))
 if _installed is not None:  # every submodule from there, so that they match its core
     __path__[:] = [_installed]
 
+from metaopt._reports import FROZEN_EXIT  # noqa: E402
 from metaopt._trial_api import load_checkpoint  # noqa: E402
 from metaopt._trial_api import report  # noqa: E402
 from metaopt._trial_api import save_checkpoint  # noqa: E402
@@ -81,6 +82,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "FROZEN_EXIT",
     "History",
     "MetaoptError",
     "Optimizer",

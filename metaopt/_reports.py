@@ -22,6 +22,11 @@ METRICS_FILE = "metrics.jsonl"
 STDOUT_FILE = "stdout.log"
 STDERR_FILE = "stderr.log"
 STDOUT_PREFIX = "metaopt:"
+# The daemon's word to a trial that early stopping pauses: this file appears in its folder.
+# ``report`` then returns False; a script in any language may test for the file itself.
+STOP_FILE = "stop"
+# The exit code of a trial that saved its checkpoint and stopped when asked (EX_TEMPFAIL).
+FROZEN_EXIT = 75
 
 Report = tuple[int, dict[str, float]]
 

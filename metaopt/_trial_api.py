@@ -13,8 +13,10 @@ import os
 import sys
 
 from metaopt._reports import METRICS_FILE
+from metaopt._reports import STOP_FILE
 from metaopt._reports import check_metrics
 from metaopt._reports import encode_report
+from metaopt._reports import parse_metrics_line
 
 TYPE_CHECKING = False  # typing itself costs a trial's start-up a few ms
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 CHECKPOINT_FILE = "checkpoint.pkl"
 _noticed = False
+_steps: set[int] | None = None  # the steps this trial reported here, against its budget
 
 
 def trial_dir() -> Path | None:
@@ -35,8 +38,15 @@ def trial_dir() -> Path | None:
     return Path(path)
 
 
-def report(step: int, **metrics: float) -> None:
+def report(step: int, **metrics: float) -> bool:
     """Record the metrics of one step (an epoch, an evaluation) of this trial.
+
+    Returns whether to go on. False means this trial's budget is spent (it reported as many
+    steps as its lease allows, ``$METAOPT_BUDGET``, counting earlier runs of it on this node)
+    or early stopping pauses it: save what it needs to resume with ``save_checkpoint`` and
+    exit with ``metaopt.FROZEN_EXIT``. It may be thawed later, with a larger budget, and
+    ``load_checkpoint`` then gives that state back. A script that goes on regardless is
+    stopped after the daemon's grace period.
 
     Args:
         step: the step number, usually the epoch; reporting a step again overwrites it.
@@ -50,13 +60,32 @@ def report(step: int, **metrics: float) -> None:
     folder = os.environ.get("METAOPT_TRIAL_DIR")
     if not folder:
         _notice()
-        return
+        return True
     # One write of one line with O_APPEND: lines never interleave and a crash tears at most one.
     fd = os.open(os.path.join(folder, METRICS_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line.encode())
     finally:
         os.close(fd)
+    budget = os.environ.get("METAOPT_BUDGET")
+    if budget and len(_reported(folder, int(step))) >= int(budget):
+        return False
+    return not os.path.exists(os.path.join(folder, STOP_FILE))
+
+
+def _reported(folder: str, step: int) -> set[int]:
+    """Every step this trial reported in ``folder``: its earlier runs' from the metrics file
+    (read once), this run's as they come. A step reported again after a resume counts once."""
+    global _steps
+    if _steps is None:
+        _steps = set()
+        with open(os.path.join(folder, METRICS_FILE), "rb") as f:
+            for line in f:
+                parsed = parse_metrics_line(line.decode(errors="replace"))
+                if parsed is not None:
+                    _steps.add(parsed[0])
+    _steps.add(step)
+    return _steps
 
 
 def save_checkpoint(state: Any) -> Path | None:

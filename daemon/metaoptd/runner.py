@@ -17,12 +17,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from metaopt._reports import FROZEN_EXIT
 from metaopt._reports import METRICS_FILE
 from metaopt._reports import STDERR_FILE
 from metaopt._reports import STDOUT_FILE
+from metaopt._reports import STOP_FILE
 from metaopt._reports import Report
 from metaopt._reports import parse_metrics_line
 from metaopt._reports import parse_stdout_line
+from metaopt._trial_api import CHECKPOINT_FILE
 from metaopt.records import TrialStatus
 from metaoptd.supervise import process_identity
 
@@ -83,6 +86,9 @@ class TrialProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)
 
+    def start_reading_at(self, offsets: dict[str, int]) -> None:
+        self._offsets.update(offsets)
+
     def read_reports(self) -> list[Report]:
         """Reports written since the last call, from metrics.jsonl and stdout."""
         reports = []
@@ -126,6 +132,8 @@ class TrialProcess:
             return Outcome(TrialStatus.COMPLETED, exit_code=0)
         if code == INTERRUPT_CODE:
             return Outcome(TrialStatus.INTERRUPTED, exit_code=code, stderr_tail=tail)
+        if code == FROZEN_EXIT:  # checkpointed and stopped when asked (see freezing.py)
+            return Outcome(TrialStatus.FROZEN, exit_code=code)
         return Outcome(TrialStatus.FAILED, exit_code=code, stderr_tail=tail)
 
 
@@ -134,9 +142,15 @@ def start(
 ) -> TrialProcess:
     """Start a trial's supervisor in a new session with its logs in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in ("exit.json", "supervisor.json"):  # left by an earlier attempt
+    for stale in ("exit.json", "supervisor.json", STOP_FILE):  # left by an earlier attempt
         with contextlib.suppress(FileNotFoundError):
             (folder / stale).unlink()
+    # read from the report files' current ends: what an earlier attempt of this trial wrote
+    # here was recorded with that attempt (taken before the process can write)
+    offsets = {}
+    for name in (METRICS_FILE, STDOUT_FILE):
+        with contextlib.suppress(FileNotFoundError):
+            offsets[name] = (folder / name).stat().st_size
     with open(folder / STDOUT_FILE, "ab") as out, open(folder / STDERR_FILE, "ab") as err:
         popen = subprocess.Popen(
             [sys.executable, "-I", "-S", str(SUPERVISOR), str(folder), *command],
@@ -147,7 +161,9 @@ def start(
             env=env,
             start_new_session=True,
         )
-    return TrialProcess(key, folder, popen.pid, popen)
+    proc = TrialProcess(key, folder, popen.pid, popen)
+    proc.start_reading_at(offsets)
+    return proc
 
 
 def adopt(key: tuple[str, str], folder: Path) -> TrialProcess | None:
@@ -170,3 +186,17 @@ def _tail(path: Path) -> str:
             return f.read().decode(errors="replace")
     except OSError:
         return ""
+
+
+def ask_to_stop(folder: Path) -> None:
+    """Tell a running trial that early stopping pauses it: its next report returns False."""
+    with contextlib.suppress(FileNotFoundError):
+        (folder / STOP_FILE).touch()
+
+
+def checkpoint_bytes(folder: Path) -> int:
+    """The size of the checkpoint a trial left in ``folder``; 0 when it left none."""
+    try:
+        return (folder / CHECKPOINT_FILE).stat().st_size
+    except FileNotFoundError:
+        return 0

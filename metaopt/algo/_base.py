@@ -54,8 +54,13 @@ class SearchHistory:
         return out
 
     def pending(self) -> list[Params]:
-        """Points proposed or running on any node, not finished yet."""
-        return [t.params for t in self.trials if not t.status.is_finished()]
+        """Points proposed or running on any node, not finished yet (nor frozen: a frozen
+        trial's curve so far is what it is worth until it is thawed)."""
+        return [
+            t.params
+            for t in self.trials
+            if not t.status.is_finished() and not t.status.is_frozen()
+        ]
 
 
 class BaseAlgorithm(abc.ABC):

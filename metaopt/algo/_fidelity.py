@@ -26,7 +26,6 @@ from metaopt.algo._base import SearchHistory
 from metaopt.algo._random import draw_unseen
 from metaopt.errors import AlgorithmError
 from metaopt.records import Trial
-from metaopt.records import TrialStatus
 from metaopt.space import FidelityPrior
 from metaopt.space import Space
 
@@ -81,7 +80,7 @@ def running_best(trial: Trial, history: SearchHistory) -> list[float]:
 
 
 def is_frozen(trial: Trial) -> bool:
-    return trial.status == TrialStatus.FROZEN
+    return trial.status.is_frozen()
 
 
 class MultiFidelityAlgorithm(BaseAlgorithm):
@@ -121,7 +120,10 @@ class MultiFidelityAlgorithm(BaseAlgorithm):
 
     def new_points(self, history: SearchHistory, n: int) -> list[Params]:
         """Random points of the searched space not proposed yet; subclasses may model them."""
-        return draw_unseen(self.searched, self.rng(history), history.seen(), n, history.share)
+        rng = self.rng(history)
+        if not self.searched.is_finite:  # a repeat is all but impossible: no keys to compare
+            return [self.searched.sample(rng) for _ in range(n)]
+        return draw_unseen(self.searched, rng, history.seen(), n, history.share)
 
     def is_exhausted(self, history: SearchHistory) -> bool:
         size = self.searched.cardinality()

@@ -29,6 +29,11 @@ class TrialStatus(enum.IntEnum):
         """Waiting for a slot: requeued work is taken before new proposals."""
         return self in (TrialStatus.NEW, TrialStatus.INTERRUPTED)
 
+    def is_frozen(self) -> bool:
+        """Paused with a checkpoint: only its algorithm thaws it, with a larger budget. A frozen
+        trial is neither pending (its curve so far is data) nor finished (it may go on)."""
+        return self == TrialStatus.FROZEN
+
     @property
     def label(self) -> str:
         return self.name.lower()

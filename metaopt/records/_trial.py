@@ -42,6 +42,8 @@ class Trial:
     signal: int | None = None
     stderr_tail: str = ""
     experiment_uid: str = ""  # the Experiment.uid this trial belongs to
+    budget: int | None = None  # the steps this attempt may train to (its fidelity); None: all
+    checkpoint_bytes: int = 0  # the checkpoint this attempt left on ``node``; 0: none
 
     @property
     def claim(self) -> tuple[int, int, str]:
