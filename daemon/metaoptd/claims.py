@@ -28,9 +28,18 @@ def fresh(exp: Experiment, params: dict[str, object], now: float) -> Trial:
 
 
 def claim(
-    trial: Trial, node: str, hlc: int, now: float, slot: str | None, gpu: str | None
+    trial: Trial,
+    node: str,
+    hlc: int,
+    now: float,
+    slot: str | None,
+    gpu: str | None,
+    budget: int | None = None,
 ) -> Trial:
-    """Our copy for the next attempt of ``trial``: the claim stamp is fixed here, for good."""
+    """Our copy for the next attempt of ``trial``: the claim stamp is fixed here, for good.
+
+    ``budget`` is a thaw's new lease; a rerun or an adoption keeps the attempt's budget.
+    """
     return Trial(
         trial.id,
         trial.experiment,
@@ -44,6 +53,7 @@ def claim(
         slot=slot,
         gpu=gpu,
         experiment_uid=trial.experiment_uid,
+        budget=budget if budget is not None else trial.budget,
     )
 
 

@@ -31,6 +31,7 @@ from metaopt._core import Record
 from metaopt._core import Simulation
 from metaopt._replica import LocalReplica
 from metaopt.algo import BaseAlgorithm
+from metaopt.algo import MultiFidelityAlgorithm
 from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
 from metaopt.records import Experiment
@@ -42,6 +43,7 @@ from metaopt.records import objective_name
 from metaopt.space import parse_command
 from metaopt.storage import BaseStorage
 from metaoptd import claims
+from metaoptd import leases
 from metaoptd import lifecycle
 from metaoptd.decisions import PATIENCE
 from metaoptd.decisions import End
@@ -169,10 +171,13 @@ def scenario(seed: int, nodes: int) -> Scenario:
 def experiments(s: Scenario) -> list[Experiment]:
     grid = ("train.py", "--a~choice(1, 2, 3)", "--b~choice(x, y, z)")
     rand = ("train.py", "--lr~loguniform(1e-4, 1)", "--layers~randint(1, 4)")
+    # trials frozen at rungs 1 and 3 of 9 steps and thawed: leases, claims of thaws
+    rungs = ("train.py", "--lr~loguniform(1e-4, 1)", "--epochs~fidelity(1, 9, base=3)")
     out: list[Experiment] = []
     for name, command, algo, max_trials in [
         ("grid", grid, "grid", 100),
         ("rand", rand, "random", s.random_trials),
+        ("asha", rungs, "asha", s.random_trials),
     ]:
         _, space = parse_command(list(command))
         out.append(
@@ -205,7 +210,7 @@ class Run:
     start_ms: int
     end_ms: int  # when it is due to end
     fails: bool
-    outcome: str = "running"  # "completed", "failed", "stopped", "killed"
+    outcome: str = "running"  # "completed", "frozen", "failed", "stopped", "killed"
 
 
 class VirtualDaemon:
@@ -270,15 +275,27 @@ class VirtualDaemon:
         if own is None:
             run.outcome = "stopped"
             return
+        exp = self.replica.view.experiment(key[0])
+        algo = self._algo(exp) if exp is not None else None
         if run.fails:
             run.outcome = "failed"
             status, items = TrialStatus.FAILED, []
+        elif isinstance(algo, MultiFidelityAlgorithm):  # trained its lease, checkpointed
+            merged = self.replica.view.trial(*key)
+            start = leases.steps(merged) if merged is not None else 0
+            until = own.budget or algo.fidelity.high
+            steps = [(t, {"loss": _loss(own) + 1.0 / (t + 1)}) for t in range(start, until)]
+            items = [claims.increment_item(own, self.seq.get(key, 0), steps)] if steps else []
+            done = until >= algo.fidelity.high
+            run.outcome = "completed" if done else "frozen"
+            status = TrialStatus.COMPLETED if done else TrialStatus.FROZEN
+            own = dataclasses.replace(own, checkpoint_bytes=0 if done else 1)
         else:
             run.outcome = "completed"
             status = TrialStatus.COMPLETED
             items = [claims.increment_item(own, self.seq.get(key, 0), [(0, {"loss": _loss(own)})])]
-        done = claims.ended(own, status, now / 1000, exit_code=1 if run.fails else 0)
-        self.replica.write_many([*items, claims.copy_item(done)])
+        done_copy = claims.ended(own, status, now / 1000, exit_code=1 if run.fails else 0)
+        self.replica.write_many([*items, claims.copy_item(done_copy)])
 
     def _act(self, now: int) -> None:
         situation = self._situation(now)
@@ -306,10 +323,15 @@ class VirtualDaemon:
                 self._propose(action, now)
 
     def _situation(self, now: int) -> Situation:
-        exhausted = {}
+        exhausted, thaws = {}, {}
         for exp in self.replica.view.experiments():
             if exp.status == ExperimentStatus.RUNNING:
-                exhausted[exp.name] = self._algo(exp).is_exhausted(self._history(exp))
+                algo, history = self._algo(exp), self._history(exp)
+                if isinstance(algo, MultiFidelityAlgorithm):
+                    outlook = leases.outlook(algo, exp, history, self.id)
+                    exhausted[exp.name], thaws[exp.name] = outlook.exhausted, outlook.thaws
+                else:
+                    exhausted[exp.name] = algo.is_exhausted(history)
         return Situation(
             node=self.id,
             view=self.replica.view,
@@ -321,6 +343,7 @@ class VirtualDaemon:
             exhausted=exhausted,
             now=now / 1000,
             waiting=self.waiting,
+            thaws=thaws,
         )
 
     def alive(self) -> set[str]:
@@ -348,20 +371,39 @@ class VirtualDaemon:
     def _propose(self, action: Propose, now: int) -> None:
         exp = self.replica.view.experiment(action.experiment)
         assert exp is not None
-        points = self._algo(exp).suggest(self._history(exp), action.count)
+        algo = self._algo(exp)
         allowed = lifecycle.new_allowed(exp, self.replica.view.trials(exp.name))
-        for params in points[:allowed]:
-            trial = claims.fresh(exp, params, now / 1000)
-            if self.replica.view.trial(exp.name, trial.id) is None:
-                self._start(trial, now)
+        if not isinstance(algo, MultiFidelityAlgorithm):
+            for params in algo.suggest(self._history(exp), action.count)[:allowed]:
+                trial = claims.fresh(exp, params, now / 1000)
+                if self.replica.view.trial(exp.name, trial.id) is None:
+                    self._start(trial, now)
+            return
+        for lease in leases.take(algo, self._history(exp), action.count):
+            if lease.is_thaw:  # as metaoptd does: ours, and still frozen
+                held = self.replica.view.trial(exp.name, lease.trial_id or "")
+                if held is not None and held.status.is_frozen() and held.node == self.id:
+                    self._start(held, now, lease.until)
+            elif allowed > 0:
+                allowed -= 1
+                trial = claims.fresh(exp, lease.params, now / 1000)
+                if self.replica.view.trial(exp.name, trial.id) is None:
+                    self._start(trial, now, lease.until)
 
-    def _start(self, trial: Trial, now: int) -> None:
-        mine = claims.claim(trial, self.id, self.replica.stamp(), now / 1000, None, None)
+    def _start(self, trial: Trial, now: int, budget: int | None = None) -> None:
+        mine = claims.claim(trial, self.id, self.replica.stamp(), now / 1000, None, None, budget)
         self.replica.write_many([claims.copy_item(mine)])
         key = (mine.experiment, mine.id)
         running = dataclasses.replace(mine, status=TrialStatus.RUNNING)
         self.replica.write_many([claims.copy_item(running)])
         duration, fails = self.cluster.draw_trial(key, mine.attempt)
+        exp = self.replica.view.experiment(key[0])
+        assert exp is not None
+        algo = self._algo(exp)
+        if isinstance(algo, MultiFidelityAlgorithm):  # a lease lasts as long as its steps
+            merged = self.replica.view.trial(*key)
+            steps = (mine.budget or algo.fidelity.high) - (leases.steps(merged) if merged else 0)
+            duration = max(1_000, duration * max(steps, 1) // algo.fidelity.high)
         run = Run(self.id, key, mine.attempt, now, now + duration, fails)
         self.running[key] = run
         self.seq[key] = 0
@@ -515,6 +557,7 @@ def check(c: Cluster) -> list[str]:
             problems.append(f"trials completed twice with no split view: {twice}")
     problems += _adoptions(c)
     problems += _reruns(c)
+    problems += _held_twice(c)
     in_flight = SLOTS * s.nodes
     for exp in experiments(s):
         held = view.experiment(exp.name)
@@ -575,6 +618,23 @@ def _adoptions(c: Cluster) -> list[str]:
             if twice and not c.scenario.split and not c.sim.false_deaths():
                 problems.append(f"{orphan.key} of crashed n{node} ran on {twice[0]} at once")
     return problems
+
+
+def _held_twice(c: Cluster) -> list[str]:
+    """With no split view, no trial (a thaw or a rerun included) runs on two nodes at once for
+    longer than a lost claim takes to be stopped."""
+    if c.scenario.split or c.sim.false_deaths():
+        return []
+    by_key: dict[TrialKey, list[Run]] = {}
+    for run in c.runs:
+        by_key.setdefault(run.key, []).append(run)
+    for key, runs in by_key.items():
+        for a in runs:
+            for b in runs:
+                overlap = min(a.end_ms, b.end_ms) - max(a.start_ms, b.start_ms)
+                if a.node < b.node and overlap > LOST_CLAIM_BOUND_MS:
+                    return [f"{key} ran on {a.node} and {b.node} at once for {overlap} ms"]
+    return []
 
 
 def nodes_for(seed: int, low: int = 3, high: int = 20) -> int:

@@ -52,6 +52,8 @@ class Situation:
     now: float = 0.0  # seconds, on the host's clock
     waiting: Mapping[TrialKey, float] = dataclasses.field(default_factory=dict)  # first seen
     focus: Set[str] | None = None  # an embedded daemon's experiments; None: every one
+    # per multi-fidelity experiment: frozen trials this node may thaw now, beyond new points
+    thaws: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Start:
 
 @dataclasses.dataclass(frozen=True)
 class Propose:
-    """Ask the experiment's algorithm for ``count`` new points, one per slot."""
+    """Ask the experiment's algorithm for ``count`` new points (or leases), one per slot."""
 
     experiment: str
     count: int
@@ -114,6 +116,7 @@ def decide(s: Situation) -> list[Action]:
             taken.append(Demand(exp.name, here[exp.name], len(owned[exp.name]), exp.created))
         if not s.exhausted.get(exp.name, True) and exp.name not in s.proposing:
             new = lifecycle.new_allowed(exp, trials) - len(owned[exp.name])
+            new += s.thaws.get(exp.name, 0)
             if new > 0:
                 fresh.append(Demand(exp.name, 0, new, exp.created))
     for name in fair_share(s.free_slots, taken):

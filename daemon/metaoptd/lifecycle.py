@@ -90,12 +90,19 @@ def end_state(
                 f"every trial failed (the search space is exhausted after {len(trials)} "
                 f"trials); {_last_failure(last)}"
             )
+        frozen = sum(1 for t in trials if t.status.is_frozen())
+        if frozen:
+            return ExperimentStatus.DONE, (
+                f"no trial is worth more steps: {completed} completed, {frozen} frozen"
+            )
         return ExperimentStatus.DONE, f"search space exhausted after {len(trials)} trials"
     return None
 
 
 def _useful(trial: Trial) -> bool:
-    return trial.status == TrialStatus.COMPLETED and bool(trial.curve)
+    """It taught the search something: a curve, whole or frozen partway."""
+    done = trial.status == TrialStatus.COMPLETED or trial.status.is_frozen()
+    return done and bool(trial.curve)
 
 
 def _last_failure(trial: Trial) -> str:

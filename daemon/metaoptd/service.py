@@ -25,11 +25,13 @@ from metaopt import _paths
 from metaopt import _steering
 from metaopt._replica import LocalReplica
 from metaopt.algo import BaseAlgorithm
+from metaopt.algo import Lease
+from metaopt.algo import MultiFidelityAlgorithm
 from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
-from metaopt.algo import require_whole_trials
 from metaopt.errors import ControlError
 from metaopt.errors import ExperimentConflict
+from metaopt.records import CurveIncrement
 from metaopt.records import Experiment
 from metaopt.records import ExperimentStatus
 from metaopt.records import Trial
@@ -43,6 +45,8 @@ from metaopt.space import Space
 from metaopt.space import parse_command
 from metaoptd import claims
 from metaoptd import control
+from metaoptd import freezing
+from metaoptd import leases
 from metaoptd import lifecycle
 from metaoptd import runner
 from metaoptd.card import Card
@@ -100,6 +104,7 @@ class Daemon:
         self._proposing: dict[str, list[Slot]] = {}  # experiment -> slots held for its proposal
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: dict[TrialKey, float] = {}  # when each waiting trial was first seen
+        self._freezing: set[TrialKey] = set()  # asked to stop by early stopping
 
     # ---- main loop -------------------------------------------------------------------------
 
@@ -200,15 +205,18 @@ class Daemon:
         return actions
 
     def _situation(self) -> Situation:
-        exhausted = {}
+        exhausted, thaws = {}, {}
         for exp in self.node.view.experiments():
             if exp.status == ExperimentStatus.RUNNING and (
                 self._focus is None or exp.name in self._focus
             ):
-                trials = self.node.view.trials(exp.name)
-                exhausted[exp.name] = self._compile(exp).algo.is_exhausted(
-                    self._history(exp, trials)
-                )
+                history = self._history(exp, self.node.view.trials(exp.name))
+                algo = self._compile(exp).algo
+                if isinstance(algo, MultiFidelityAlgorithm):
+                    outlook = leases.outlook(algo, exp, history, self.node.id)
+                    exhausted[exp.name], thaws[exp.name] = outlook.exhausted, outlook.thaws
+                else:
+                    exhausted[exp.name] = algo.is_exhausted(history)
         return Situation(
             node=self.node.id,
             view=self.node.view,
@@ -221,6 +229,7 @@ class Daemon:
             proposing=frozenset(self._proposing),
             now=time.monotonic(),
             focus=self._focus,
+            thaws=thaws,
         )
 
     def _card(self) -> Card:
@@ -248,7 +257,6 @@ class Daemon:
             algo = make_algorithm(
                 exp.algo, space, seed=exp.seed, node_id=self.node.id, options=exp.algo_options
             )
-            require_whole_trials(algo)
             compiled = self._compiled[exp.name] = _Compiled(template, space, algo)
         return compiled
 
@@ -262,10 +270,14 @@ class Daemon:
         history = self._history(exp, self.node.view.trials(name))
         algo = self._compile(exp).algo
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(None, algo.suggest, history, len(slots))
+        future: asyncio.Future[list[Any]]
+        if isinstance(algo, MultiFidelityAlgorithm):
+            future = loop.run_in_executor(None, leases.take, algo, history, len(slots))
+        else:
+            future = loop.run_in_executor(None, algo.suggest, history, len(slots))
         future.add_done_callback(lambda f: self._proposed(name, f))
 
-    def _proposed(self, name: str, future: asyncio.Future[list[dict[str, Any]]]) -> None:
+    def _proposed(self, name: str, future: asyncio.Future[list[Any]]) -> None:
         slots = self._proposing.pop(name, [])
         self._wake.set()
         try:
@@ -277,10 +289,29 @@ class Daemon:
         if self._stopping or exp is None or exp.status != ExperimentStatus.RUNNING:
             return
         allowed = lifecycle.new_allowed(exp, self.node.view.trials(name))
-        for params, slot in zip(points[:allowed], slots, strict=False):
+        for point, slot in zip(points, slots, strict=False):
+            if isinstance(point, Lease) and point.is_thaw:
+                self._thaw(name, point, slot)
+                continue
+            lease = point if isinstance(point, Lease) else None
+            params = lease.params if lease is not None else point
+            budget = lease.until if lease is not None else None
+            if allowed <= 0:
+                continue
+            allowed -= 1
             trial = claims.fresh(exp, params, time.time())
             if self.node.view.trial(name, trial.id) is None:  # not claimed meanwhile, anywhere
-                self._claim_and_start(trial, slot, None)
+                self._claim_and_start(trial, slot, None, budget)
+
+    def _thaw(self, name: str, lease: Lease, slot: Slot) -> None:
+        """A frozen trial of ours goes on from its checkpoint, to the lease's budget."""
+        trial = self.node.view.trial(name, lease.trial_id or "")
+        if trial is None or not trial.status.is_frozen() or trial.node != self.node.id:
+            return  # thawed or taken meanwhile, or its checkpoint is on another node
+        _log.info(
+            "%s: thawing trial %s at step %d, to %d", name, trial.id, lease.start, lease.until
+        )
+        self._claim_and_start(trial, slot, None, lease.until)
 
     def _stop_trial(self, stop: Stop) -> None:
         self._stopping_keys.add(stop.key)
@@ -307,17 +338,23 @@ class Daemon:
 
     # ---- one trial's life ------------------------------------------------------------------
 
-    def _claim_and_start(self, trial: Trial, slot: Slot, adopted_from: str | None) -> None:
+    def _claim_and_start(
+        self, trial: Trial, slot: Slot, adopted_from: str | None, budget: int | None = None
+    ) -> None:
         name = trial.experiment
         exp = self.node.view.experiment(name)
         assert exp is not None
         trial = claims.claim(
-            trial, self.node.id, self.node.stamp(), time.time(), slot.id, slot.gpu
+            trial, self.node.id, self.node.stamp(), time.time(), slot.id, slot.gpu, budget
         )
         self._save(trial)  # durable claim before the process exists
         key = (name, trial.id)
         folder = self._trial_dir(trial)
-        command = self._compile(exp).template.render(trial.params)
+        compiled = self._compile(exp)
+        params: dict[str, Any] = trial.params
+        if isinstance(compiled.algo, MultiFidelityAlgorithm):
+            params = leases.command_params(compiled.algo, trial)
+        command = compiled.template.render(params)
         try:
             proc = runner.start(
                 key, folder, command, self._trial_env(exp, trial, slot, folder), exp.cwd
@@ -350,9 +387,12 @@ class Daemon:
     def _trial_env(
         self, exp: Experiment, trial: Trial, slot: Slot, folder: Path
     ) -> dict[str, str]:
+        # a multi-fidelity lease: report says when it is spent
+        lease = {"METAOPT_BUDGET": str(trial.budget)} if trial.budget is not None else {}
         return {
             **os.environ,
             **exp.env,
+            **lease,
             "METAOPT_EXPERIMENT": exp.name,
             "METAOPT_TRIAL_ID": trial.id,
             "METAOPT_TRIAL_DIR": str(folder),
@@ -368,6 +408,7 @@ class Daemon:
         self._claims.pop(proc.key, None)
         self._stopping_keys.discard(proc.key)
         self._finish(proc)
+        self._freezing.discard(proc.key)
         self._wake.set()
 
     def _finish(self, proc: runner.TrialProcess) -> None:
@@ -378,22 +419,64 @@ class Daemon:
             shutil.rmtree(proc.folder, ignore_errors=True)
             return
         outcome = proc.outcome()
+        items = self._increment(proc, trial)
+        status, saved = outcome.status, 0
+        exp = self.node.view.experiment(name)
+        algo = self._compile(exp).algo if exp is not None else None
+        if isinstance(algo, MultiFidelityAlgorithm):
+            merged = self.node.view.trial(name, tid) or trial
+            new = [step for _, value in items for step, _ in CurveIncrement.from_json(value).steps]
+            steps = len({step for step, _ in merged.curve} | set(new))
+            saved = runner.checkpoint_bytes(proc.folder)
+            asked = proc.key in self._freezing
+            status = freezing.settle(status, steps, algo.fidelity.high, saved, asked)
+        else:
+            status = freezing.settle_whole(status)
         ended = claims.ended(
             trial,
-            outcome.status,
+            status,
             time.time(),
             exit_code=outcome.exit_code,
             signal=outcome.signal,
             stderr_tail=outcome.stderr_tail,
         )
-        self.node.write_many([*self._increment(proc, trial), claims.copy_item(ended)])
+        ended = dataclasses.replace(ended, checkpoint_bytes=saved)
+        self.node.write_many([*items, claims.copy_item(ended)])
         self._seq.pop(proc.key, None)
-        _log.info("%s: trial %s %s", name, tid, outcome.status.label)
+        _log.info("%s: trial %s %s", name, tid, status.label)
 
     def _record_reports(self, proc: runner.TrialProcess) -> None:
         trial = self._own(*proc.key)
         if trial is not None and (items := self._increment(proc, trial)):
             self.node.write_many(items)
+            self._judge(proc)
+
+    def _judge(self, proc: runner.TrialProcess) -> None:
+        """Early stopping's word on a running trial after its new reports."""
+        name, tid = proc.key
+        exp = self.node.view.experiment(name)
+        merged = self.node.view.trial(name, tid)
+        if exp is None or merged is None or proc.key in self._freezing:
+            return
+        algo = self._compile(exp).algo
+        if not isinstance(algo, MultiFidelityAlgorithm):
+            return
+        history = self._history(exp, self.node.view.trials(name))
+        budget = merged.budget or algo.fidelity.high
+        if algo.go_on(history, merged, budget):
+            return
+        self._freezing.add(proc.key)
+        runner.ask_to_stop(proc.folder)  # at the budget's end a script exits on its own anyway
+        steps = leases.steps(merged)
+        level = logging.DEBUG if steps >= budget else logging.INFO
+        _log.log(level, "%s: trial %s asked to stop at step %d", name, tid, steps)
+        # a script that goes on regardless is stopped after the grace period
+        loop = asyncio.get_running_loop()
+        loop.call_later(self.settings.grace_period, self._stop_if_running, proc)
+
+    def _stop_if_running(self, proc: runner.TrialProcess) -> None:
+        if not proc.exited and proc.key in self._running:
+            self._stop_trial(Stop(proc.key, "early stopping"))
 
     def _increment(self, proc: runner.TrialProcess, trial: Trial) -> list[tuple[str, bytes]]:
         """The steps reported since the last read, as the next increment of our claim's curve."""

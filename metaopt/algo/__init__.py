@@ -51,16 +51,6 @@ def make_algorithm(
     return cls(space, seed=seed, node_id=node_id, options=options)
 
 
-def require_whole_trials(algorithm: BaseAlgorithm) -> None:
-    """Refuse an algorithm that freezes and thaws trials where only whole trials run."""
-    if isinstance(algorithm, MultiFidelityAlgorithm):
-        raise AlgorithmError(
-            f"--algo {algorithm.name} allocates budgets by freezing and thawing trials; "
-            "metaoptd runs whole trials only: use it in-process through metaopt.Optimizer, "
-            "or choose bayes, random, evolution, grid or list"
-        )
-
-
 __all__ = [
     "ALGORITHMS",
     "AshaAlgorithm",
@@ -77,5 +67,4 @@ __all__ = [
     "SearchHistory",
     "load_configs",
     "make_algorithm",
-    "require_whole_trials",
 ]

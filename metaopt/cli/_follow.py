@@ -37,6 +37,8 @@ class Progress:
         ]
         if s.counts.get("interrupted"):
             parts.append(f"{s.counts['interrupted']} requeued")
+        if s.counts.get("frozen"):
+            parts.append(f"{s.counts['frozen']} frozen")
         if s.best_value is not None:
             parts.append(f"best {s.objective}={fmt(s.best_value)}")
         elapsed = now - self.start

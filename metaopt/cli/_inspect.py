@@ -319,6 +319,9 @@ def trial_table(
     [node, attempt,] then each parameter in the order the command declared them."""
     metric = hist.objective
     declared = list(hist.experiment.space)
+    fidelity = next(
+        (n for n, text in hist.experiment.space.items() if text.startswith("fidelity(")), None
+    )
     names = declared + sorted({k for t in trials for k in t.params} - set(declared))
     headers = ["trial", *(["status"] if detail else []), metric or "objective", "steps"]
     headers += ["node", "attempt"] if detail else []
@@ -327,7 +330,9 @@ def trial_table(
         row = [t.id, *([t.status.label] if detail else []), fmt(t.objective(metric))]
         row.append(str(len(t.curve)))
         row += [t.node, str(t.attempt)] if detail else []
-        rows.append(row + [fmt(t.params.get(n, "")) for n in names])
+        # a trial that early stopping runs in leases shows its budget under the fidelity
+        params = {**t.params, **({fidelity: t.budget} if fidelity and t.budget else {})}
+        rows.append(row + [fmt(params.get(n, "")) for n in names])
     return headers + names, rows
 
 

@@ -19,7 +19,6 @@ from typing import Any
 from metaopt import _paths
 from metaopt.algo import load_configs
 from metaopt.algo import make_algorithm
-from metaopt.algo import require_whole_trials
 from metaopt.cli import SUBCOMMANDS
 from metaopt.cli import subcommands_help
 from metaopt.cli._common import fail
@@ -49,7 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-trials", type=int, default=20, help="completed trials to reach (default 20)"
     )
     p.add_argument(
-        "--algo", default="bayes", help="bayes, evolution, random, grid or list (default bayes)"
+        "--algo",
+        default="bayes",
+        help="bayes, evolution, random, grid, list; asha or hyperband to stop trials early "
+        "(default bayes)",
     )
     p.add_argument(
         "--algo-option",
@@ -143,8 +145,7 @@ def build_experiment(args: argparse.Namespace) -> dict[str, Any]:
         options["configs"] = load_configs(args.configs)
     if args.max_trials < 1 or args.max_broken < 1:
         raise MetaoptError("--max-trials and --max-broken must be at least 1")
-    # an unsearchable space, or an algorithm the daemon cannot run, fails now
-    require_whole_trials(make_algorithm(args.algo, space, options=options))
+    make_algorithm(args.algo, space, options=options)  # an unsearchable space fails now
     return {
         "name": args.name or Path(args.command[0]).stem,
         "command": command,

@@ -10,7 +10,6 @@ import pytest
 import metaopt
 from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
-from metaopt.algo import require_whole_trials
 from metaopt.algo._fidelity import rungs
 from metaopt.errors import AlgorithmError
 from metaopt.errors import MetaoptError
@@ -58,13 +57,6 @@ def test_rungs_climb_by_the_base_and_end_at_high():
 def test_a_space_without_a_fidelity_is_refused_by_name(name):
     with pytest.raises(AlgorithmError, match="fidelity"):
         make_algorithm(name, Space.from_dict({"a": "uniform(0, 1)"}))
-
-
-@pytest.mark.parametrize("name", MULTI)
-def test_the_daemon_refuses_what_only_runs_in_process(name):
-    with pytest.raises(AlgorithmError, match=r"metaopt\.Optimizer"):
-        require_whole_trials(make_algorithm(name, Space.from_dict(SPACE)))
-    require_whole_trials(make_algorithm("bayes", Space.from_dict({"a": "uniform(0, 1)"})))
 
 
 def test_asha_thaws_the_best_of_a_rung_then_starts_new_points():

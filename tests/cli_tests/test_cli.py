@@ -62,8 +62,8 @@ def test_run_to_the_end_prints_the_best_trial(tmp_path):
         ),
         (["--algo", "nope", "quadratic.py", "--x~uniform(0, 1)"], "unknown algorithm 'nope'"),
         (
-            ["--algo", "asha", "quadratic.py", "--x~uniform(0, 1)", "--e~fidelity(1, 9)"],
-            "use it in-process through metaopt.Optimizer",
+            ["--algo", "asha", "quadratic.py", "--x~uniform(0, 1)"],
+            "asha needs a budget to allocate",
         ),
         (["--algo", "list", "quadratic.py", "--x~uniform(0, 1)"], "--configs"),
         (["--algo-option", "n_initial", "quadratic.py", "--x~uniform(0, 1)"], "KEY=NUMBER"),

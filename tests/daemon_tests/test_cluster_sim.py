@@ -42,6 +42,19 @@ def test_the_runs_exercise_the_rules():
     assert {"crash", "partition", "loss", "adopt", "stop (lost claim)", "requeue"} <= kinds
 
 
+def test_trials_are_frozen_and_thawed_across_the_runs():
+    """The early-stopping experiment freezes trials at rungs and thaws them: claims of thaws,
+    under crashes and partitions, are checked like every other claim."""
+    frozen = thawed = 0
+    for seed in range(10):
+        cluster, _ = simulate(seed, nodes_for(seed))
+        runs = [r for r in cluster.runs if r.key[0] == "asha"]
+        frozen += sum(1 for r in runs if r.outcome == "frozen")
+        thawed += sum(1 for r in runs if r.attempt > 1 and r.outcome in ("frozen", "completed"))
+    assert frozen > 50
+    assert thawed > 20
+
+
 def _failing(seeds: range) -> list[int]:
     return [seed for seed in seeds if simulate(seed, nodes_for(seed))[1]]
 
