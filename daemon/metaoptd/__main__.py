@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--report-interval", type=float, help="seconds between reads of trial reports"
     )
     parser.add_argument(
+        "--frozen-limit-mb",
+        type=float,
+        help="MB of frozen trials' checkpoints kept on this node; beyond it the least "
+        "promising frozen trial is stopped for good (default 20000)",
+    )
+    parser.add_argument(
         "--detach", action="store_true", help="run in the background (pidfile in the data dir)"
     )
     parser.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
@@ -153,6 +159,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "trials_per_gpu": args.trials_per_gpu,
         "grace_period": args.grace_period,
         "report_interval": args.report_interval,
+        "frozen_limit_mb": args.frozen_limit_mb,
         "embedded": True if args.embedded else None,
         "log_level": args.log_level,
         "bind": args.bind,

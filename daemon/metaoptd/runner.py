@@ -200,3 +200,10 @@ def checkpoint_bytes(folder: Path) -> int:
         return (folder / CHECKPOINT_FILE).stat().st_size
     except FileNotFoundError:
         return 0
+
+
+def drop_checkpoint(folder: Path) -> int:
+    """Delete a trial's checkpoint (it will never be resumed); returns 0, its size now."""
+    with contextlib.suppress(FileNotFoundError):
+        (folder / CHECKPOINT_FILE).unlink()
+    return 0

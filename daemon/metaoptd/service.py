@@ -430,6 +430,8 @@ class Daemon:
             saved = runner.checkpoint_bytes(proc.folder)
             asked = proc.key in self._freezing
             status = freezing.settle(status, steps, algo.fidelity.high, saved, asked)
+            if status != TrialStatus.FROZEN and not status.is_runnable():
+                saved = runner.drop_checkpoint(proc.folder)  # it will never be thawed
         else:
             status = freezing.settle_whole(status)
         ended = claims.ended(
@@ -444,6 +446,35 @@ class Daemon:
         self.node.write_many([*items, claims.copy_item(ended)])
         self._seq.pop(proc.key, None)
         _log.info("%s: trial %s %s", name, tid, status.label)
+        if status == TrialStatus.FROZEN:
+            self._keep_frozen_within_limit()
+
+    def _keep_frozen_within_limit(self) -> None:
+        """Beyond ``frozen_limit_mb`` of checkpoints, the least promising frozen trials here
+        (the lowest in their rung) are stopped for good and their checkpoints deleted."""
+        limit = self.settings.frozen_limit_mb * 1e6
+        frozen: list[Trial] = []
+        ranks: dict[str, float] = {}
+        for exp in self.node.view.experiments():
+            trials = self.node.view.trials(exp.name)
+            mine = [t for t in trials if t.status.is_frozen() and t.node == self.node.id]
+            if mine:
+                frozen += mine
+                objective = objective_name(exp, trials)
+                ranks.update(freezing.rung_ranks(trials, objective, exp.maximize))
+        for trial in freezing.over_limit(frozen, ranks, limit):
+            own = self._own(trial.experiment, trial.id)
+            if own is None:
+                continue
+            runner.drop_checkpoint(self._trial_dir(own))
+            self._save(dataclasses.replace(own, status=TrialStatus.COMPLETED, checkpoint_bytes=0))
+            _log.warning(
+                "%s: frozen trial %s stopped for good: frozen checkpoints here are over "
+                "--frozen-limit-mb %g",
+                trial.experiment,
+                trial.id,
+                self.settings.frozen_limit_mb,
+            )
 
     def _record_reports(self, proc: runner.TrialProcess) -> None:
         trial = self._own(*proc.key)

@@ -23,6 +23,7 @@ class Settings:
     trials_per_gpu: int = 1
     grace_period: float = 10.0  # seconds between SIGTERM and SIGKILL for a trial
     report_interval: float = 0.5  # seconds between reads of the trials' reports
+    frozen_limit_mb: float = 20_000.0  # checkpoints of frozen trials this node keeps, in MB
     embedded: bool = False  # started by `metaopt` for one run: exit when stdin closes
     log_level: str = "info"
     # The cluster (an embedded daemon has none: it runs one experiment for its `metaopt`).
@@ -74,6 +75,8 @@ def load(data_dir: Path, overrides: dict[str, Any]) -> Settings:
         raise MetaoptError(
             f"storage must be one of {', '.join(BACKENDS)}, got {settings.storage!r}"
         )
+    if settings.frozen_limit_mb < 0:
+        raise MetaoptError(f"frozen_limit_mb must be >= 0, got {settings.frozen_limit_mb}")
     if settings.slots < 1 or settings.trials_per_gpu < 1:
         raise MetaoptError("slots and trials_per_gpu must be at least 1")
     return settings

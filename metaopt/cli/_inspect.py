@@ -222,6 +222,7 @@ def render_status(summaries: list[Summary]) -> str:
                 str(s.active),
                 str(s.counts.get("failed", 0) + s.counts.get("broken", 0)),
                 str(s.counts.get("interrupted", 0)),
+                str(s.counts.get("frozen", 0)),
                 best,
                 fmt_params(s.best_params) if s.best_params else "",
             ]
@@ -233,6 +234,7 @@ def render_status(summaries: list[Summary]) -> str:
         "running",
         "failed",
         "requeued",
+        "frozen",
         "best",
         "best params",
     ]

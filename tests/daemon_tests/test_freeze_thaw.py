@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import signal
 
 from metaopt import history
@@ -114,3 +115,27 @@ def test_a_frozen_trial_survives_kill_9_of_its_daemon_and_is_thawed_after_the_re
     after = {t.id: t for t in trials}
     assert all(len(after[t.id].curve) >= len(t.curve) for t in before)
     assert all(after[t.id].attempt >= t.attempt for t in before)
+
+
+def checkpoints(tmp_path) -> set[str]:
+    return {p.parent.name for p in tmp_path.glob("trials/exp/*/checkpoint.pkl")}
+
+
+def test_checkpoints_live_as_long_as_their_trials_may_be_thawed(tmp_path):
+    trials = run(tmp_path)
+    frozen = {t.id for t in trials if t.status == TrialStatus.FROZEN}
+    assert frozen
+    assert checkpoints(tmp_path) == frozen  # a completed trial's checkpoint is gone
+
+
+def test_frozen_checkpoints_beyond_the_limit_stop_the_least_promising_for_good(tmp_path):
+    size = len(pickle.dumps({"epoch": 1}, protocol=pickle.HIGHEST_PROTOCOL))
+    limit_mb = 2.5 * size / 1e6  # room for two checkpoints
+    (tmp_path / "metaoptd.toml").write_text(f"frozen_limit_mb = {limit_mb!r}\n")
+    trials = run(tmp_path)
+    frozen = [t for t in trials if t.status == TrialStatus.FROZEN]
+    assert 0 < len(frozen) <= 2
+    assert sum(t.checkpoint_bytes for t in frozen) <= limit_mb * 1e6
+    assert checkpoints(tmp_path) == {t.id for t in frozen}
+    assert all(continuous(t) for t in trials)
+    assert "stopped for good" in (tmp_path / "metaoptd.log").read_text()
