@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
     from metaopt._history import History
     from metaopt._history import history
+    from metaopt._optimizer import Job
     from metaopt._optimizer import Optimizer
 
 __version__ = "0.1.0"
@@ -74,16 +75,17 @@ def __getattr__(name: str) -> Any:
         from metaopt import _history
 
         return getattr(_history, name)
-    if name == "Optimizer":  # the algorithms import numpy and scikit-optimize when they run
-        from metaopt._optimizer import Optimizer
+    if name in ("Optimizer", "Job"):  # the algorithms import numpy and scikit-optimize
+        from metaopt import _optimizer
 
-        return Optimizer
+        return getattr(_optimizer, name)
     raise AttributeError(f"module 'metaopt' has no attribute {name!r}")
 
 
 __all__ = [
     "FROZEN_EXIT",
     "History",
+    "Job",
     "MetaoptError",
     "Optimizer",
     "SpaceError",
