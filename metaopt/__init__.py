@@ -48,9 +48,11 @@ if _installed is not None:  # every submodule from there, so that they match its
     __path__[:] = [_installed]
 
 from metaopt._reports import FROZEN_EXIT  # noqa: E402
+from metaopt._trial_api import Frozen  # noqa: E402
 from metaopt._trial_api import load_checkpoint  # noqa: E402
 from metaopt._trial_api import report  # noqa: E402
 from metaopt._trial_api import save_checkpoint  # noqa: E402
+from metaopt._trial_api import stop_by_exception  # noqa: E402
 from metaopt._trial_api import trial_dir  # noqa: E402
 from metaopt.errors import MetaoptError  # noqa: E402
 from metaopt.errors import SpaceError  # noqa: E402
@@ -84,6 +86,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "FROZEN_EXIT",
+    "Frozen",
     "History",
     "Job",
     "MetaoptError",
@@ -93,5 +96,6 @@ __all__ = [
     "load_checkpoint",
     "report",
     "save_checkpoint",
+    "stop_by_exception",
     "trial_dir",
 ]

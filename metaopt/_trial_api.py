@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
+from metaopt._reports import FROZEN_EXIT
 from metaopt._reports import METRICS_FILE
 from metaopt._reports import STOP_FILE
 from metaopt._reports import check_metrics
@@ -26,6 +27,25 @@ if TYPE_CHECKING:
 CHECKPOINT_FILE = "checkpoint.pkl"
 _noticed = False
 _steps: set[int] | None = None  # the steps this trial reported here, against its budget
+_raise_when_stopped = False
+
+
+class Frozen(SystemExit):
+    """Raised by ``report`` after ``stop_by_exception()`` where it would return False.
+
+    A SystemExit with ``metaopt.FROZEN_EXIT``: left uncaught, it ends the script with the
+    code that says "paused, with a checkpoint"; ``finally`` blocks run first, so a script can
+    save its checkpoint there.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(FROZEN_EXIT)
+
+
+def stop_by_exception() -> None:
+    """From now on ``report`` raises ``Frozen`` instead of returning False."""
+    global _raise_when_stopped
+    _raise_when_stopped = True
 
 
 def trial_dir() -> Path | None:
@@ -46,7 +66,8 @@ def report(step: int, **metrics: float) -> bool:
     or early stopping pauses it: save what it needs to resume with ``save_checkpoint`` and
     exit with ``metaopt.FROZEN_EXIT``. It may be thawed later, with a larger budget, and
     ``load_checkpoint`` then gives that state back. A script that goes on regardless is
-    stopped after the daemon's grace period.
+    stopped after the daemon's grace period. After ``stop_by_exception()`` it raises
+    ``metaopt.Frozen`` instead of returning False.
 
     Args:
         step: the step number, usually the epoch; reporting a step again overwrites it.
@@ -68,9 +89,12 @@ def report(step: int, **metrics: float) -> bool:
     finally:
         os.close(fd)
     budget = os.environ.get("METAOPT_BUDGET")
-    if budget and len(_reported(folder, int(step))) >= int(budget):
-        return False
-    return not os.path.exists(os.path.join(folder, STOP_FILE))
+    spent = bool(budget) and len(_reported(folder, int(step))) >= int(budget or 0)
+    if not spent and not os.path.exists(os.path.join(folder, STOP_FILE)):
+        return True
+    if _raise_when_stopped:
+        raise Frozen
+    return False
 
 
 def _reported(folder: str, step: int) -> set[int]:

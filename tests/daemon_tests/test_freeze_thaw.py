@@ -65,6 +65,15 @@ def test_a_script_that_trains_past_its_budget_is_stopped_at_its_end(tmp_path):
     assert_rungs_promoted(trials)
 
 
+def test_a_script_that_opted_in_is_stopped_by_an_exception(tmp_path):
+    trials = run(tmp_path, "--by-exception")
+    assert all(continuous(t) for t in trials)
+    frozen = [t for t in trials if t.status == TrialStatus.FROZEN]
+    assert frozen
+    assert all(t.exit_code == 75 for t in frozen)
+    assert_rungs_promoted(trials)
+
+
 def test_a_script_that_ignores_the_answer_is_stopped_after_the_grace_period(tmp_path):
     (tmp_path / "metaoptd.toml").write_text("grace_period = 0.5\n")
     trials = run(tmp_path, "--past-budget", "--ignore-stop", "--sleep=0.2")

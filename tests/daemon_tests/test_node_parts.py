@@ -117,6 +117,32 @@ def test_a_trial_that_reports_loads_nothing_it_does_not_use(tmp_path):
     assert parse_metrics_line((tmp_path / "metrics.jsonl").read_text()) == (0, {"loss": 1.0})
 
 
+def test_report_answers_stop_at_the_budget_and_at_the_stop_file(tmp_path):
+    code = (
+        "import metaopt, sys; answers = [metaopt.report(s, loss=1.0) for s in (0, 1, 1)]; "
+        "open(sys.argv[1] + '/stop', 'w').close() if len(sys.argv) > 1 else None; "
+        "print(answers)"
+    )
+    env = {**os.environ, "METAOPT_TRIAL_DIR": str(tmp_path), "METAOPT_BUDGET": "3"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "[True, True, True]"  # step 1 twice: two steps of three
+    env["METAOPT_BUDGET"] = "2"
+    (tmp_path / "metrics.jsonl").unlink()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "[True, False, False]"
+    # a later run in the same folder counts the steps before it; the stop file stops it too
+    env["METAOPT_BUDGET"] = "5"
+    again = "import metaopt; print(metaopt.report(2, loss=0.5))"
+    out = subprocess.run([sys.executable, "-c", again], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "True"
+    (tmp_path / "stop").touch()
+    out = subprocess.run([sys.executable, "-c", again], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "False"
+    raising = "import metaopt; metaopt.stop_by_exception(); metaopt.report(3, loss=0.4)"
+    out = subprocess.run([sys.executable, "-c", raising], env=env)
+    assert out.returncode == metaopt.FROZEN_EXIT
+
+
 def test_library_warnings_stay_silent_until_logging_is_configured(tmp_path):
     # a corrupt record is skipped with a warning on the "metaopt" logger: an application
     # that configured no logging must not see it on stderr
