@@ -17,7 +17,7 @@ is a ``Job``: a new point or a frozen one thawed, to train from ``job.start`` up
 
     opt = metaopt.Optimizer({"lr": "loguniform(1e-4, 1)", "epochs": "fidelity(1, 27, base=3)"},
                             algo="asha")
-    job = opt.ask()  # {"lr": ..., "epochs": 27}: train to job["epochs"]
+    job = opt.ask()  # {"lr": ..., "epochs": 1}: this lease trains to job["epochs"] == job.until
     state = saved.get(job.id) or fresh_model(job["lr"])  # a thaw resumes its own state
     for step in range(job.start, job.until):
         loss = train_one_epoch(state)

@@ -328,7 +328,7 @@ class VirtualDaemon:
             if exp.status == ExperimentStatus.RUNNING:
                 algo, history = self._algo(exp), self._history(exp)
                 if isinstance(algo, MultiFidelityAlgorithm):
-                    outlook = leases.outlook(algo, exp, history, self.id)
+                    outlook = leases.outlook(algo, exp, history, self.id, self.alive())
                     exhausted[exp.name], thaws[exp.name] = outlook.exhausted, outlook.thaws
                 else:
                     exhausted[exp.name] = algo.is_exhausted(history)
@@ -379,7 +379,7 @@ class VirtualDaemon:
                 if self.replica.view.trial(exp.name, trial.id) is None:
                     self._start(trial, now)
             return
-        for lease in leases.take(algo, self._history(exp), action.count):
+        for lease in leases.take(algo, self._history(exp), action.count, self.id):
             if lease.is_thaw:  # as metaoptd does: ours, and still frozen
                 held = self.replica.view.trial(exp.name, lease.trial_id or "")
                 if held is not None and held.status.is_frozen() and held.node == self.id:

@@ -213,7 +213,7 @@ class Daemon:
                 history = self._history(exp, self.node.view.trials(exp.name))
                 algo = self._compile(exp).algo
                 if isinstance(algo, MultiFidelityAlgorithm):
-                    outlook = leases.outlook(algo, exp, history, self.node.id)
+                    outlook = leases.outlook(algo, exp, history, self.node.id, self._alive())
                     exhausted[exp.name], thaws[exp.name] = outlook.exhausted, outlook.thaws
                 else:
                     exhausted[exp.name] = algo.is_exhausted(history)
@@ -272,7 +272,9 @@ class Daemon:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Any]]
         if isinstance(algo, MultiFidelityAlgorithm):
-            future = loop.run_in_executor(None, leases.take, algo, history, len(slots))
+            future = loop.run_in_executor(
+                None, leases.take, algo, history, len(slots), self.node.id
+            )
         else:
             future = loop.run_in_executor(None, algo.suggest, history, len(slots))
         future.add_done_callback(lambda f: self._proposed(name, f))
