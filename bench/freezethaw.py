@@ -222,7 +222,7 @@ def report(summary: dict[str, Any], seconds: float) -> dict[str, Any]:
     for task, methods in table.items():
         print(f"\n{task}")
         print(f"   {'method':<15}{'25 %':>8}{'50 %':>8}{'100 %':>8}   to RS target")
-        for method in METHODS:
+        for method in (m for m in METHODS if m in methods):
             c = methods[method]
             pct = to_target[task][method]
             reach = f"{pct:.0f} %" if pct is not None else "not reached"
@@ -256,7 +256,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     table = summary["table"]
     fig, axes = plt.subplots(1, len(table), figsize=(5 * len(table), 4), squeeze=False)
     for ax, (task, methods) in zip(axes[0], table.items(), strict=True):
-        for method in METHODS:
+        for method in (m for m in METHODS if m in methods):
             ax.plot(range(1, 101), methods[method], label=method)
         ax.set_yscale("log")
         ax.set_title(task)
@@ -274,12 +274,23 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--plot", type=Path, default=PLOT, help=f"figure path ({PLOT})")
+    parser.add_argument(
+        "--only",
+        metavar="METHOD,...",
+        help="these methods (random search always runs: it sets the target)",
+    )
+    parser.add_argument("--task", type=int, action="append", help="only task number N (from 0)")
     args = parser.parse_args()
     started = time.time()
     print("... building tasks (the real-curve pool is cached after its first build)")
     count = len(tasks(args.quick))
     seeds = range(3 if args.quick else 10)
-    jobs = [(t, m, s, args.quick) for t in range(count) for m in METHODS for s in seeds]
+    methods = METHODS
+    if args.only:
+        wanted = {"random", *args.only.split(",")}
+        methods = tuple(m for m in METHODS if m in wanted)
+    numbers = args.task or range(count)
+    jobs = [(t, m, s, args.quick) for t in numbers for m in methods for s in seeds]
     print(f"... {len(jobs)} runs on {args.workers} processes")
     with Processes(args.workers) as workers:
         results = workers.map(one_run, jobs, chunksize=1)

@@ -52,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         "promising frozen trial is stopped for good (default 20000)",
     )
     parser.add_argument(
+        "--copy-interval",
+        type=float,
+        help="seconds between copies of a running trial's changed checkpoint to a peer, so "
+        "that its adopter resumes from it if this node dies (default 30; 0: never)",
+    )
+    parser.add_argument(
+        "--shared-dir",
+        metavar="PATH",
+        help="a folder every node mounts (NFS...): checkpoint copies go there, and any node "
+        "thaws or adopts a trial from it",
+    )
+    parser.add_argument(
         "--detach", action="store_true", help="run in the background (pidfile in the data dir)"
     )
     parser.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
@@ -59,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--bind", metavar="ADDR", help="address to listen on (default: all)")
     cluster.add_argument(
         "--port", type=int, help=f"UDP and TCP port of the cluster (default {DEFAULT_PORT})"
+    )
+    cluster.add_argument(
+        "--transfer-port",
+        type=int,
+        help="TCP port for checkpoints between nodes (default: the cluster port + 1)",
     )
     cluster.add_argument("--advertise", metavar="HOST", help="address others reach this node at")
     cluster.add_argument(
@@ -160,6 +177,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "grace_period": args.grace_period,
         "report_interval": args.report_interval,
         "frozen_limit_mb": args.frozen_limit_mb,
+        "copy_interval": args.copy_interval,
+        "shared_dir": args.shared_dir,
+        "transfer_port": args.transfer_port,
         "embedded": True if args.embedded else None,
         "log_level": args.log_level,
         "bind": args.bind,

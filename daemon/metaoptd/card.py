@@ -1,6 +1,7 @@
 """What each node tells the others about itself: its slots, how many are free, what it runs,
-and the digest of the history it shows. It travels as the member metadata of the gossip core
-(at most 512 bytes, announced with each change), so it costs no record and is never stored.
+the digest of the history it shows, and the port it serves checkpoints on. It travels as the
+member metadata of the gossip core (at most 512 bytes, announced with each change), so it costs
+no record and is never stored.
 
 Unknown fields are ignored and a card that cannot be read is no card: nodes of other versions
 still show as members.
@@ -27,12 +28,16 @@ class Card:
     gpus: tuple[tuple[str, int], ...] = ()  # (model, GPUs of that model)
     digest: str = ""
     version: str = __version__
+    transfer_port: int = 0  # TCP port of its checkpoint transfers; 0: none
 
     @classmethod
-    def of(cls, slots: list[Slot], free: int, running: int, digest: str) -> Card:
+    def of(
+        cls, slots: list[Slot], free: int, running: int, digest: str, transfer_port: int = 0
+    ) -> Card:
         per_gpu: dict[str, str] = {s.gpu: s.model for s in slots if s.gpu is not None}
         models = Counter(per_gpu.values())
-        return cls(len(slots), free, running, tuple(sorted(models.items())), digest)
+        gpus = tuple(sorted(models.items()))
+        return cls(len(slots), free, running, gpus, digest, transfer_port=transfer_port)
 
     def encode(self) -> bytes:
         fields: dict[str, Any] = {
@@ -43,6 +48,7 @@ class Card:
             "gpus": [list(g) for g in self.gpus],
             "digest": self.digest,
             "ver": self.version,
+            "xfer": self.transfer_port,
         }
         data = json.dumps(fields, separators=(",", ":")).encode()
         while len(data) > MAX_BYTES and fields["gpus"]:  # many GPU models: keep what fits
@@ -61,6 +67,7 @@ class Card:
                 gpus=tuple((str(name), int(n)) for name, n in fields.get("gpus", ())),
                 digest=str(fields.get("digest", "")),
                 version=str(fields.get("ver", "")),
+                transfer_port=int(fields.get("xfer", 0)),
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             return None

@@ -34,6 +34,7 @@ from metaopt.algo import BaseAlgorithm
 from metaopt.algo import MultiFidelityAlgorithm
 from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
+from metaopt.algo import steps_done
 from metaopt.records import Experiment
 from metaopt.records import ExperimentStatus
 from metaopt.records import Trial
@@ -282,7 +283,7 @@ class VirtualDaemon:
             status, items = TrialStatus.FAILED, []
         elif isinstance(algo, MultiFidelityAlgorithm):  # trained its lease, checkpointed
             merged = self.replica.view.trial(*key)
-            start = leases.steps(merged) if merged is not None else 0
+            start = steps_done(merged) if merged is not None else 0
             until = own.budget or algo.fidelity.high
             steps = [(t, {"loss": _loss(own) + 1.0 / (t + 1)}) for t in range(start, until)]
             items = [claims.increment_item(own, self.seq.get(key, 0), steps)] if steps else []
@@ -328,7 +329,8 @@ class VirtualDaemon:
             if exp.status == ExperimentStatus.RUNNING:
                 algo, history = self._algo(exp), self._history(exp)
                 if isinstance(algo, MultiFidelityAlgorithm):
-                    outlook = leases.outlook(algo, exp, history, self.id, self.alive())
+                    busy = self.cluster.busy()
+                    outlook = leases.outlook(algo, exp, history, self.id, self.alive(), busy)
                     exhausted[exp.name], thaws[exp.name] = outlook.exhausted, outlook.thaws
                 else:
                     exhausted[exp.name] = algo.is_exhausted(history)
@@ -379,10 +381,12 @@ class VirtualDaemon:
                 if self.replica.view.trial(exp.name, trial.id) is None:
                     self._start(trial, now)
             return
-        for lease in leases.take(algo, self._history(exp), action.count, self.id):
-            if lease.is_thaw:  # as metaoptd does: ours, and still frozen
+        history, alive = self._history(exp), self.alive()
+        busy = self.cluster.busy() - {self.id}  # as its decision saw it: a slot free here
+        for lease in leases.take(algo, history, action.count, self.id, alive, busy):
+            if lease.is_thaw:  # as metaoptd does: still frozen (a fetch elsewhere is instant)
                 held = self.replica.view.trial(exp.name, lease.trial_id or "")
-                if held is not None and held.status.is_frozen() and held.node == self.id:
+                if held is not None and held.status.is_frozen():
                     self._start(held, now, lease.until)
             elif allowed > 0:
                 allowed -= 1
@@ -402,7 +406,7 @@ class VirtualDaemon:
         algo = self._algo(exp)
         if isinstance(algo, MultiFidelityAlgorithm):  # a lease lasts as long as its steps
             merged = self.replica.view.trial(*key)
-            steps = (mine.budget or algo.fidelity.high) - (leases.steps(merged) if merged else 0)
+            steps = (mine.budget or algo.fidelity.high) - (steps_done(merged) if merged else 0)
             duration = max(1_000, duration * max(steps, 1) // algo.fidelity.high)
         run = Run(self.id, key, mine.attempt, now, now + duration, fails)
         self.running[key] = run
@@ -440,6 +444,12 @@ class Cluster:
             self.counts["adopt" if action.adopted_from else "restart"] += 1
         else:
             self.counts[type(action).__name__.lower()] += 1
+
+    def busy(self) -> set[str]:
+        """The nodes up with no free slot, as their cards say (here with no delay)."""
+        return {
+            d.id for i, d in enumerate(self.daemons) if self.sim.up(i) and len(d.running) >= SLOTS
+        }
 
     def booting(self, node: str, at_ms: int) -> bool:
         """Whether ``node`` (re)started too recently to take a trial a dead member left: it

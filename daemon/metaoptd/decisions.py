@@ -7,10 +7,11 @@ daemon carries the actions out on real processes; the cluster simulation carries
 virtual time; the tests table them. Nothing here reads a clock, a socket or a file.
 
 A requeued trial is taken up again by the node that ran it, while that node lives (its
-checkpoint is there). A trial of a dead member is adopted by the live member that rendezvous
-hashing picks: the one whose hash with the trial id is highest. Every node computes the same
-taker from the same view and members, so each trial is taken up by one node, and a split view
-that picks two resolves like two claims (the merge rule: the earlier claim keeps it). A taker
+checkpoint is there). A trial of a dead member is adopted by the peer holding the copy of its
+checkpoint, else by the live member that rendezvous hashing picks: the one whose hash with the
+trial id is highest. Every node computes the same taker from the same view and members, so each
+trial is taken up by one node, and a split view that picks two resolves like two claims (the
+merge rule: the earlier claim keeps it). A taker
 with no free slot does not hold a trial up: after PATIENCE seconds any node with one takes it.
 Experiments are ended by their owner, picked the same way from the experiment's name.
 """
@@ -210,15 +211,17 @@ def _may_take(s: Situation, trial: Trial) -> bool:
     """Its first taker at once; the others in turn, once it has waited for them here.
 
     The first taker is its last claimant while that node lives (its checkpoint is there), else
-    the live member rendezvous hashing picks. That node may have no free slot for a while: the
-    next ones in rendezvous order may take it after PATIENCE seconds each, and every live node
-    after three times that. Two that take it at once resolve like any two claims.
+    the peer holding a copy of its checkpoint, else the live member rendezvous hashing picks.
+    That node may have no free slot for a while: the next ones in rendezvous order may take it
+    after PATIENCE seconds each, and every live node after three times that. Two that take it
+    at once resolve like any two claims.
     """
-    last = trial.node if trial.node in s.alive and not _gone(s, trial.node) else None
+    places = (trial.node, trial.copy_node)  # where its checkpoint is: it resumes from there
+    first = next((n for n in places if n in s.alive and not _gone(s, n)), None)
     order = sorted(s.alive, key=lambda m: _score(trial.id, m), reverse=True)
-    if last is not None:
-        order.remove(last)
-        order.insert(0, last)
+    if first is not None:
+        order.remove(first)
+        order.insert(0, first)
     rank = order.index(s.node) if s.node in order else len(order)
     if rank == 0:
         return True

@@ -48,7 +48,7 @@ _REJECTIONS = {
 
 class ClusterNode:
     def __init__(self, replica: LocalReplica, settings: Settings, key: bytes) -> None:
-        keyring = Keyring()
+        keyring = self.keyring = Keyring()
         keyring.add(1, key)
         bind = settings.bind
         advertise = settings.advertise or (
@@ -193,6 +193,23 @@ class ClusterNode:
 
     def stats(self) -> dict[str, int]:
         return self.core.stats()
+
+    def cards(self) -> dict[str, Card]:
+        """The card of each live member that sent one, this node's included."""
+        out = {}
+        for m in self.core.members():
+            card = Card.decode(m.meta) if m.state in ("alive", "suspect") else None
+            if card is not None:
+                out[m.node] = card
+        return out
+
+    def transfer_address(self, node: str) -> str | None:
+        """host:port where a live member serves checkpoints; None if it serves none."""
+        for m in self.core.members():
+            card = Card.decode(m.meta) if m.node == node else None
+            if card is not None and card.transfer_port:
+                return f"{m.addr.rpartition(':')[0]}:{card.transfer_port}"
+        return None
 
     def alive(self) -> set[str]:
         return {m.node for m in self.core.members() if m.state in ("alive", "suspect")}

@@ -29,8 +29,10 @@ from metaopt.algo import Lease
 from metaopt.algo import MultiFidelityAlgorithm
 from metaopt.algo import SearchHistory
 from metaopt.algo import make_algorithm
+from metaopt.algo import steps_done
 from metaopt.errors import ControlError
 from metaopt.errors import ExperimentConflict
+from metaopt.errors import MetaoptError
 from metaopt.records import CurveIncrement
 from metaopt.records import Experiment
 from metaopt.records import ExperimentStatus
@@ -43,6 +45,7 @@ from metaopt.records import unknown_experiment
 from metaopt.space import CommandTemplate
 from metaopt.space import Space
 from metaopt.space import parse_command
+from metaoptd import checkpoints
 from metaoptd import claims
 from metaoptd import control
 from metaoptd import freezing
@@ -62,9 +65,15 @@ from metaoptd.decisions import waiting
 from metaoptd.node import ClusterNode
 from metaoptd.settings import Settings
 from metaoptd.slots import Slot
+from metaoptd.transfer import CheckpointServer
+from metaoptd.transfer import Refused
+from metaoptd.transfer import TransferError
+from metaoptd.transfer import Transfers
 
 _log = logging.getLogger("metaoptd")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SWEEP_S = 10.0  # between sweeps of checkpoints no record points to
+_RETRY_PEER_S = 30.0  # a peer a transfer failed with is not asked again for this long
 TrialKey = tuple[str, str]
 
 
@@ -105,6 +114,21 @@ class Daemon:
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: dict[TrialKey, float] = {}  # when each waiting trial was first seen
         self._freezing: set[TrialKey] = set()  # asked to stop by early stopping
+        self.checkpoints = checkpoints.Checkpoints(
+            settings.data_dir,
+            node.id,
+            node.view,
+            settings.frozen_limit_mb * 1e6,
+            settings.shared_dir,
+        )
+        self._transfers = (
+            Transfers(cluster.keyring, node.id, node.generation) if cluster is not None else None
+        )
+        self._transfer_port = 0
+        self._fetching: dict[TrialKey, Slot] = {}  # fetching a checkpoint before the claim
+        self._copied: dict[TrialKey, tuple[int, int, int, str]] = {}  # last copy made of each
+        self._failed_peers: dict[str, float] = {}  # peer -> when a transfer with it failed
+        self._copy_now = asyncio.Event()
 
     # ---- main loop -------------------------------------------------------------------------
 
@@ -118,7 +142,14 @@ class Daemon:
         if self.settings.embedded:
             loop.add_reader(sys.stdin.fileno(), self._on_parent_input)
         reports = loop.create_task(self._read_reports_forever())
+        files: CheckpointServer | None = None
+        copies: asyncio.Task[None] | None = None
         if self.cluster is not None:
+            files = CheckpointServer(
+                self.cluster.keyring, self.node.id, self.node.generation, self.checkpoints
+            )
+            self._transfer_port = await self._listen_for_checkpoints(files)
+            copies = loop.create_task(self._copy_forever())
             self.cluster.start(loop, self._wake.set)
         _log.info(
             "node %s ready: %d slot(s), store %s",
@@ -137,17 +168,31 @@ class Daemon:
                     break
                 await self._wake.wait()
         finally:
-            reports.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reports
+            for task in (reports, copies):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             self._stop_focus()
             await self._interrupt(list(self._running))
             if self.cluster is not None:  # after the trials' last records: they leave with us
                 await self.cluster.stop(loop)
+            if files is not None:
+                await files.close()
             await server.close()
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
         _log.info("node %s stopped", self.node.id)
+
+    async def _listen_for_checkpoints(self, files: CheckpointServer) -> int:
+        port = self.settings.checkpoint_port
+        try:
+            return await files.start(self.settings.bind, port)
+        except OSError as exc:
+            raise MetaoptError(
+                f"cannot listen on {self.settings.bind}:{port} for checkpoints ({exc}); "
+                "give this node another --transfer-port"
+            ) from None
 
     def _stop_focus(self) -> None:
         """An embedded daemon going away: what it ran stops until its command runs again."""
@@ -199,7 +244,9 @@ class Daemon:
             elif isinstance(action, End):
                 self._end(action)
             elif isinstance(action, Start):
-                self._claim_and_start(action.trial, self._free_slots()[0], action.adopted_from)
+                if (action.trial.experiment, action.trial.id) not in self._fetching:
+                    slot = self._free_slots()[0]
+                    self._start_where_checkpointed(action.trial, slot, action.adopted_from)
             else:
                 self._propose(action.experiment, action.count)
         return actions
@@ -213,7 +260,9 @@ class Daemon:
                 history = self._history(exp, self.node.view.trials(exp.name))
                 algo = self._compile(exp).algo
                 if isinstance(algo, MultiFidelityAlgorithm):
-                    outlook = leases.outlook(algo, exp, history, self.node.id, self._alive())
+                    outlook = leases.outlook(
+                        algo, exp, history, self.node.id, self._alive(), self._busy()
+                    )
                     exhausted[exp.name], thaws[exp.name] = outlook.exhausted, outlook.thaws
                 else:
                     exhausted[exp.name] = algo.is_exhausted(history)
@@ -226,7 +275,8 @@ class Daemon:
             free_slots=len(self._free_slots()),
             running={k: c for k, c in self._claims.items() if k not in self._stopping_keys},
             exhausted=exhausted,
-            proposing=frozenset(self._proposing),
+            # a checkpoint being fetched is a thaw or an adoption under way
+            proposing=frozenset(self._proposing) | {name for name, _ in self._fetching},
             now=time.monotonic(),
             focus=self._focus,
             thaws=thaws,
@@ -234,10 +284,18 @@ class Daemon:
 
     def _card(self) -> Card:
         free = len(self._free_slots())
-        return Card.of(self.slots, free, len(self._running), self.node.view.digest())
+        digest = self.node.view.digest()
+        return Card.of(self.slots, free, len(self._running), digest, self._transfer_port)
+
+    def _busy(self) -> set[str]:
+        """The live members with no free slot, by their cards (ours as it is now)."""
+        cards = self.cluster.cards() if self.cluster is not None else {}
+        busy = {node for node, card in cards.items() if card.free == 0} - {self.node.id}
+        return busy | ({self.node.id} if not self._free_slots() else set())
 
     def _free_slots(self) -> list[Slot]:
         used = {slot.id for _, slot in self._running.values()}
+        used.update(slot.id for slot in self._fetching.values())
         used.update(slot.id for slots in self._proposing.values() for slot in slots)
         return [s for s in self.slots if s.id not in used]
 
@@ -265,6 +323,8 @@ class Daemon:
         holding that many slots meanwhile, then claim what is still worth claiming."""
         exp = self.node.view.experiment(name)
         assert exp is not None
+        # as the decision saw them: this node has a free slot, whatever the proposals take
+        alive, busy = self._alive(), self._busy() - {self.node.id}
         slots = self._free_slots()[:count]
         self._proposing[name] = slots
         history = self._history(exp, self.node.view.trials(name))
@@ -273,7 +333,7 @@ class Daemon:
         future: asyncio.Future[list[Any]]
         if isinstance(algo, MultiFidelityAlgorithm):
             future = loop.run_in_executor(
-                None, leases.take, algo, history, len(slots), self.node.id
+                None, leases.take, algo, history, len(slots), self.node.id, alive, busy
             )
         else:
             future = loop.run_in_executor(None, algo.suggest, history, len(slots))
@@ -306,14 +366,121 @@ class Daemon:
                 self._claim_and_start(trial, slot, None, budget)
 
     def _thaw(self, name: str, lease: Lease, slot: Slot) -> None:
-        """A frozen trial of ours goes on from its checkpoint, to the lease's budget."""
+        """A frozen trial goes on from its checkpoint, to the lease's budget."""
         trial = self.node.view.trial(name, lease.trial_id or "")
-        if trial is None or not trial.status.is_frozen() or trial.node != self.node.id:
-            return  # thawed or taken meanwhile, or its checkpoint is on another node
+        if trial is None or not trial.status.is_frozen():
+            return  # thawed or taken meanwhile
         _log.info(
             "%s: thawing trial %s at step %d, to %d", name, trial.id, lease.start, lease.until
         )
-        self._claim_and_start(trial, slot, None, lease.until)
+        self._start_where_checkpointed(trial, slot, None, lease.until)
+
+    def _start_where_checkpointed(
+        self, trial: Trial, slot: Slot, adopted_from: str | None, budget: int | None = None
+    ) -> None:
+        """Start a trial that exists (a thaw, a rerun, an adoption) from its latest checkpoint:
+        the one in its folder here, a copy held here, or one fetched from its holder or the
+        peer with a copy. A thaw whose checkpoint cannot be had waits; an adoption starts over."""
+        me = self.node.id
+        if trial.node == me:
+            self._claim_and_start(trial, slot, adopted_from, budget)
+            return
+        held = self.checkpoints.copy_file(trial.experiment, trial.id)
+        if trial.copy_node == me and held.is_file():
+            self.checkpoints.install(trial, held)
+            _log.info(
+                "%s: trial %s resumes from the copy of its checkpoint held here",
+                trial.experiment,
+                trial.id,
+            )
+            self._claim_and_start(trial, slot, adopted_from, budget)
+            return
+        shared = self.checkpoints.shared_file(trial)
+        if trial.copy_node == checkpoints.SHARED_DIR and shared is not None:
+            self.checkpoints.install(trial, shared)
+            _log.info(
+                "%s: trial %s resumes from the copy of its checkpoint in the shared folder",
+                trial.experiment,
+                trial.id,
+            )
+            self._claim_and_start(trial, slot, adopted_from, budget)
+            return
+        now = time.monotonic()
+        peers = [
+            n
+            for n in dict.fromkeys((trial.node, trial.copy_node))
+            if n and n in self._alive() and now - self._failed_peers.get(n, -1e9) > _RETRY_PEER_S
+        ]
+        if peers and self._transfers is not None:
+            key = (trial.experiment, trial.id)
+            _log.debug("%s: fetching the checkpoint of %s from %s", *key, peers)
+            self._fetching[key] = slot
+            task = asyncio.get_running_loop().create_task(
+                self._fetch_and_start(trial, slot, adopted_from, budget, peers)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif trial.status.is_frozen():
+            _log.info(
+                "%s: trial %s waits: no live node has its checkpoint now",
+                trial.experiment,
+                trial.id,
+            )
+        else:
+            self._claim_and_start(trial, slot, adopted_from, budget)
+
+    async def _fetch_and_start(
+        self,
+        trial: Trial,
+        slot: Slot,
+        adopted_from: str | None,
+        budget: int | None,
+        peers: list[str],
+    ) -> None:
+        assert self._transfers is not None
+        assert self.cluster is not None
+        key = (trial.experiment, trial.id)
+        dest = self.checkpoints.own_file(trial).with_name("checkpoint.fetched")
+        fetched = None
+        try:
+            for peer in peers:
+                address = self.cluster.transfer_address(peer)
+                try:
+                    if address is None:
+                        raise TransferError(f"{peer} serves no checkpoints")
+                    size = await self._transfers.fetch(peer, address, *key, dest)
+                except TransferError as exc:
+                    if not isinstance(exc, Refused):  # unreachable: not asked again for a while
+                        self._failed_peers[peer] = time.monotonic()
+                    _log.warning("%s: cannot fetch the checkpoint of trial %s: %s", *key, exc)
+                    continue
+                fetched = peer
+                _log.info(
+                    "%s: fetched the checkpoint of trial %s from %s (%d bytes)",
+                    *key,
+                    peer,
+                    size,
+                )
+                break
+        finally:
+            self._fetching.pop(key, None)
+            self._wake.set()
+        exp = self.node.view.experiment(trial.experiment)
+        merged = self.node.view.trial(*key)
+        if (
+            self._stopping
+            or exp is None
+            or exp.status != ExperimentStatus.RUNNING
+            or merged is None
+            or merged.claim != trial.claim  # thawed or adopted elsewhere meanwhile
+            or (fetched is None and merged.status.is_frozen())
+        ):
+            dest.unlink(missing_ok=True)
+            return
+        if fetched is not None:
+            self.checkpoints.install(merged, dest)
+            dest.unlink(missing_ok=True)
+        self._claim_and_start(merged, slot, adopted_from, budget)
 
     def _stop_trial(self, stop: Stop) -> None:
         self._stopping_keys.add(stop.key)
@@ -422,7 +589,7 @@ class Daemon:
             return
         outcome = proc.outcome()
         items = self._increment(proc, trial)
-        status, saved = outcome.status, 0
+        status, saved, steps = outcome.status, 0, 0
         exp = self.node.view.experiment(name)
         algo = self._compile(exp).algo if exp is not None else None
         if isinstance(algo, MultiFidelityAlgorithm):
@@ -432,10 +599,11 @@ class Daemon:
             saved = runner.checkpoint_bytes(proc.folder)
             asked = proc.key in self._freezing
             status = freezing.settle(status, steps, algo.fidelity.high, saved, asked)
-            if status != TrialStatus.FROZEN and not status.is_runnable():
-                saved = runner.drop_checkpoint(proc.folder)  # it will never be thawed
         else:
             status = freezing.settle_whole(status)
+        if status != TrialStatus.FROZEN and not status.is_runnable():
+            saved = runner.drop_checkpoint(proc.folder)  # it will never be resumed
+            self.checkpoints.drop_shared(trial)
         ended = claims.ended(
             trial,
             status,
@@ -444,12 +612,13 @@ class Daemon:
             signal=outcome.signal,
             stderr_tail=outcome.stderr_tail,
         )
-        ended = dataclasses.replace(ended, checkpoint_bytes=saved)
+        ended = dataclasses.replace(ended, checkpoint_bytes=saved, checkpoint_step=steps)
         self.node.write_many([*items, claims.copy_item(ended)])
         self._seq.pop(proc.key, None)
         _log.info("%s: trial %s %s", name, tid, status.label)
         if status == TrialStatus.FROZEN:
             self._keep_frozen_within_limit()
+            self._copy_now.set()  # its last checkpoint to a peer, so it thaws if we die
 
     def _keep_frozen_within_limit(self) -> None:
         """Beyond ``frozen_limit_mb`` of checkpoints, the least promising frozen trials here
@@ -478,6 +647,84 @@ class Daemon:
                 self.settings.frozen_limit_mb,
             )
 
+    # ---- checkpoints on peers ---------------------------------------------------------------
+
+    async def _copy_forever(self) -> None:
+        """Copy each changed checkpoint of a trial of ours (running, or frozen) to its peer
+        every copy_interval, and a frozen trial's at once; sweep what no record points to."""
+        interval = self.settings.copy_interval
+        swept = 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._copy_now.wait(), min(interval or _SWEEP_S, _SWEEP_S))
+            self._copy_now.clear()
+            if interval:
+                await self._copy_checkpoints()
+            if time.monotonic() - swept >= _SWEEP_S:
+                swept = time.monotonic()
+                self.checkpoints.sweep(self._alive())
+
+    async def _copy_checkpoints(self) -> None:
+        assert self._transfers is not None
+        assert self.cluster is not None
+        alive = self._alive()
+        for exp in self.node.view.experiments():
+            for merged in self.node.view.trials(exp.name):
+                key = (exp.name, merged.id)
+                own = self._own(*key)
+                ours = key in self._running or (own is not None and own.status.is_frozen())
+                if own is None or merged.node != self.node.id or not ours:
+                    continue
+                path = self.checkpoints.own_file(own)
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue
+                steps = len(merged.curve)
+                if self.settings.shared_dir is not None:
+                    made = (own.attempt, stat.st_mtime_ns, stat.st_size, checkpoints.SHARED_DIR)
+                    if self._copied.get(key) != made:
+                        await self._copy_to_shared(own, path, steps, made)
+                    continue
+                peer = checkpoints.copy_peer(own.id, alive, self.node.id)
+                address = self.cluster.transfer_address(peer) if peer else None
+                made = (own.attempt, stat.st_mtime_ns, stat.st_size, peer or "")
+                if peer is None or address is None or self._copied.get(key) == made:
+                    continue
+                meta = {"attempt": own.attempt, "step": steps}
+                try:
+                    size = await self._transfers.push(peer, address, *key, path, meta)
+                except TransferError as exc:
+                    if time.monotonic() - self._failed_peers.get(peer, -1e9) > _RETRY_PEER_S:
+                        _log.warning("%s: cannot copy the checkpoint of %s: %s", *key, exc)
+                    self._failed_peers[peer] = time.monotonic()
+                    continue
+                self._copied[key] = made
+                own = self._own(*key)  # what changed while the copy travelled
+                if own is not None and own.attempt == made[0]:
+                    self._save(
+                        dataclasses.replace(own, copy_node=peer, copy_step=steps, copy_bytes=size)
+                    )
+                    _log.debug("%s: checkpoint of %s at step %d copied to %s", *key, steps, peer)
+
+    async def _copy_to_shared(
+        self, own: Trial, path: Path, steps: int, made: tuple[int, int, int, str]
+    ) -> None:
+        key = (own.experiment, own.id)
+        loop = asyncio.get_running_loop()
+        try:
+            size = await loop.run_in_executor(None, self.checkpoints.copy_to_shared, own, path)
+        except OSError as exc:  # full, unmounted: the trial goes on, its copy is older
+            _log.warning(
+                "%s: cannot copy the checkpoint of %s to the shared folder: %s", *key, exc
+            )
+            return
+        self._copied[key] = made
+        now = self._own(*key)  # what changed while the copy was written
+        if now is not None and now.attempt == made[0]:
+            where = checkpoints.SHARED_DIR
+            self._save(dataclasses.replace(now, copy_node=where, copy_step=steps, copy_bytes=size))
+
     def _record_reports(self, proc: runner.TrialProcess) -> None:
         trial = self._own(*proc.key)
         if trial is not None and (items := self._increment(proc, trial)):
@@ -500,7 +747,7 @@ class Daemon:
             return
         self._freezing.add(proc.key)
         runner.ask_to_stop(proc.folder)  # at the budget's end a script exits on its own anyway
-        steps = leases.steps(merged)
+        steps = steps_done(merged)
         level = logging.DEBUG if steps >= budget else logging.INFO
         _log.log(level, "%s: trial %s asked to stop at step %d", name, tid, steps)
         # a script that goes on regardless is stopped after the grace period

@@ -24,11 +24,14 @@ class Settings:
     grace_period: float = 10.0  # seconds between SIGTERM and SIGKILL for a trial
     report_interval: float = 0.5  # seconds between reads of the trials' reports
     frozen_limit_mb: float = 20_000.0  # checkpoints of frozen trials this node keeps, in MB
+    copy_interval: float = 30.0  # seconds between copies of a running trial's checkpoint; 0: never
+    shared_dir: Path | None = None  # a folder every node mounts: checkpoint copies go there
     embedded: bool = False  # started by `metaopt` for one run: exit when stdin closes
     log_level: str = "info"
     # The cluster (an embedded daemon has none: it runs one experiment for its `metaopt`).
     bind: str = "0.0.0.0"  # the address the gossip port listens on; all interfaces by default
     port: int = DEFAULT_PORT  # UDP and TCP
+    transfer_port: int | None = None  # TCP, for checkpoints; None: port + 1 (any when port is 0)
     advertise: str | None = None  # the address others reach this node at; found when None
     join: tuple[str, ...] = ()  # HOST:PORT of nodes to join (seeds)
     key_file: Path | None = None  # default DATA_DIR/cluster.key
@@ -38,6 +41,12 @@ class Settings:
     @property
     def cluster(self) -> bool:
         return not self.embedded
+
+    @property
+    def checkpoint_port(self) -> int:
+        if self.transfer_port is not None:
+            return self.transfer_port
+        return self.port + 1 if self.port else 0
 
     @property
     def cluster_key_path(self) -> Path:
@@ -64,13 +73,18 @@ def load(data_dir: Path, overrides: dict[str, Any]) -> Settings:
         join = values["join"]
         seeds = [join] if isinstance(join, str) else list(join)
         values["join"] = tuple(seed if ":" in seed else f"{seed}:{DEFAULT_PORT}" for seed in seeds)
-    if values.get("key_file") is not None:
-        values["key_file"] = Path(values["key_file"]).expanduser()
+    for name in ("key_file", "shared_dir"):
+        if values.get(name) is not None:
+            values[name] = Path(values[name]).expanduser()
     settings = Settings(data_dir=data_dir, **values)
     for seed in settings.join:
         _check_address(seed)
     if not 0 <= settings.port <= 65535:
         raise MetaoptError(f"port must be in 0..65535, got {settings.port}")
+    if not 0 <= settings.checkpoint_port <= 65535:
+        raise MetaoptError(f"transfer_port must be in 0..65535, got {settings.checkpoint_port}")
+    if settings.copy_interval < 0:
+        raise MetaoptError(f"copy_interval must be >= 0, got {settings.copy_interval}")
     if settings.storage not in BACKENDS:
         raise MetaoptError(
             f"storage must be one of {', '.join(BACKENDS)}, got {settings.storage!r}"

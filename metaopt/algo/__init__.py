@@ -13,6 +13,7 @@ from metaopt.algo._bayes import BayesAlgorithm
 from metaopt.algo._evolution import EvolutionAlgorithm
 from metaopt.algo._fidelity import Lease
 from metaopt.algo._fidelity import MultiFidelityAlgorithm
+from metaopt.algo._fidelity import steps_done
 from metaopt.algo._grid import GridAlgorithm
 from metaopt.algo._list import ListAlgorithm
 from metaopt.algo._list import load_configs
@@ -67,4 +68,5 @@ __all__ = [
     "SearchHistory",
     "load_configs",
     "make_algorithm",
+    "steps_done",
 ]

@@ -61,7 +61,9 @@ _DEFAULTS: dict[str, float] = {
     "hysteresis": 0.1,  # a running trial keeps its slot within this share of the winner's score
     "kill": 1e-3,  # below this chance of beating the best at the full budget: never thawed
     "refit_every": 20,  # new steps between hyperparameter refits
+    "trust": 0.5,  # early values are trusted while they rank trials this well (Spearman)
 }
+_TRUST_PAIRS = 5  # trials trained well past the first rung before early ranks are judged
 
 
 class FreezeThawAlgorithm(MultiFidelityAlgorithm):
@@ -86,6 +88,8 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
             return False
         if done < self.rungs[0] or until < self.fidelity.high:
             return True  # every trial gets the first rung; a lease of ASHA's rule runs out
+        if not self.early_values_rank(history):
+            return True  # early values mislead here: trials train to the end
         choice = self._decide(history, trial)
         if choice is None:
             return True
@@ -93,6 +97,26 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
         if winner.trial_id == trial.id:
             return True
         return own_score >= (1.0 - self.settings["hysteresis"]) * best_score
+
+    def early_values_rank(self, history: SearchHistory) -> bool:
+        """Whether the values at the first rung rank trials as their later values do.
+
+        Spearman's rho between each trial's running best at the first rung and at its last
+        step, over the trials trained at least ``base`` times further; below ``trust`` the
+        early values mislead (curves cross: the best learn slowest) and nothing is frozen on
+        them. Trusted until ``_TRUST_PAIRS`` such trials exist.
+        """
+        first = self.rungs[0]
+        pairs = []
+        for trial in history.trials:
+            curve = running_best(trial, history)
+            if len(curve) >= first * self.fidelity.base:
+                pairs.append((curve[first - 1], curve[-1]))
+        if len(pairs) < _TRUST_PAIRS:
+            return True
+        early, late = np.array(pairs).T
+        rho = np.corrcoef(_ranks(early), _ranks(late))[0, 1]
+        return bool(np.isnan(rho) or rho >= self.settings["trust"])
 
     # -- one decision ----------------------------------------------------------------------------
 
@@ -107,7 +131,8 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
         started = [t for t in trials if curves[t.id] or not t.status.is_finished()]
         if judged is None and len(started) < self.n_init:
             return self._new_lease(history)
-        if judged is None and rng.random() < self.settings["p_sh"]:
+        trusted = self.early_values_rank(history)
+        if judged is None and trusted and rng.random() < self.settings["p_sh"]:
             thaw = promotion(trials, self.rungs, self.fidelity.base, history)
             if thaw is not None:
                 return thaw, 1.0, 0.0
@@ -121,9 +146,10 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
             _log.warning("freezethaw: model failed (%s); deciding by ASHA's rule", exc)
             thaw = promotion(trials, self.rungs, self.fidelity.base, history)
             return (thaw, 1.0, 0.0) if thaw is not None else None
-        horizon = int(rng.integers(1, high + 1))
+        # early values that mislead: every choice is judged at the full budget, none killed
+        horizon = int(rng.integers(1, high + 1)) if trusted else high
         scores = scorer.frozen_scores(horizon)
-        hopeless = scorer.hopeless()
+        hopeless = scorer.hopeless() if trusted else set()
         best: tuple[Lease, float] | None = None
         own = scores.get(own_id, 0.0) if own_id is not None else 0.0
         for trial in frozen:
@@ -259,6 +285,10 @@ class _Transform:
 
 def _thawable(trial: Trial, curves: dict[str, list[float]], high: int) -> bool:
     return is_frozen(trial) and 0 < len(curves[trial.id]) and steps_done(trial) < high
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(values, kind="stable"), kind="stable").astype(float)
 
 
 def _total_steps(trials: list[Trial]) -> int:

@@ -19,8 +19,11 @@ from metaopt.cli._common import table
 from metaopt.errors import DaemonUnavailable
 from metaopt.errors import MetaoptError
 from metaopt.records import Summary
+from metaopt.records import forecast
 from metaopt.records import summarize_in
 from metaopt.records import unknown_experiment
+from metaopt.space import FidelityPrior
+from metaopt.space import parse_prior
 
 if TYPE_CHECKING:
     from metaopt._history import History
@@ -54,12 +57,26 @@ def status(argv: list[str]) -> int:
     for s in summaries:
         if s.status == "broken" and args.name:
             print(f"\n{s.name} is broken: {s.message}")
+        if s.counts.get("frozen") and args.name:
+            _print_frozen(args.data_dir, s.name)
     if not live and any(s.status == "running" for s in summaries):
         print(
             "\nno metaoptd runs on this data dir: running experiments go on when one starts "
             "(`metaoptd --detach`, or their `metaopt` command again)"
         )
     return 0
+
+
+def _print_frozen(data_dir: str | None, name: str, most: int = 10) -> None:
+    """The frozen trials most worth thawing by their forecast: where each curve is heading."""
+    hist = _history(data_dir, name)
+    frozen = [t for t in hist.trials if t.status.is_frozen()]
+    headers, rows = trial_table(hist, frozen)
+    at = headers.index("forecast")
+    sign = -1.0 if hist.experiment.maximize else 1.0
+    rows.sort(key=lambda r: sign * float(r[at]) if r[at] else math.inf)
+    print(f"\nfrozen trials of {name} ({len(frozen)}), by forecast at the full budget:")
+    print(table(headers, rows[:most]))
 
 
 def _print_cluster(data_dir: str | None) -> None:
@@ -321,21 +338,40 @@ def trial_table(
     [node, attempt,] then each parameter in the order the command declared them."""
     metric = hist.objective
     declared = list(hist.experiment.space)
-    fidelity = next(
-        (n for n, text in hist.experiment.space.items() if text.startswith("fidelity(")), None
-    )
+    fidelity, high = _fidelity(hist)
     names = declared + sorted({k for t in trials for k in t.params} - set(declared))
     headers = ["trial", *(["status"] if detail else []), metric or "objective", "steps"]
+    headers += ["forecast"] if high else []
     headers += ["node", "attempt"] if detail else []
     rows = []
     for t in trials:
         row = [t.id, *([t.status.label] if detail else []), fmt(t.objective(metric))]
         row.append(str(len(t.curve)))
+        if high:  # where a paused trial's curve is heading at the full budget
+            row.append(_forecast(t, metric, high, hist.experiment.maximize))
         row += [t.node, str(t.attempt)] if detail else []
         # a trial that early stopping runs in leases shows its budget under the fidelity
         params = {**t.params, **({fidelity: t.budget} if fidelity and t.budget else {})}
         rows.append(row + [fmt(params.get(n, "")) for n in names])
     return headers + names, rows
+
+
+def _fidelity(hist: History) -> tuple[str | None, int]:
+    """The budget flag of a multi-fidelity experiment and its full budget; (None, 0) if none."""
+    for name, text in hist.experiment.space.items():
+        if text.startswith("fidelity("):
+            prior = parse_prior(text)
+            assert isinstance(prior, FidelityPrior)
+            return name, prior.high
+    return None, 0
+
+
+def _forecast(t: Trial, metric: str | None, high: int, maximize: bool) -> str:
+    name = metric or t.first_metric()
+    values = [m[name] for _, m in t.curve if name in m]
+    if len(values) >= high or t.status.is_finished():
+        return ""
+    return fmt(forecast(values, high, maximize))
 
 
 def trial_json(t: Trial, metric: str | None) -> dict[str, Any]:
@@ -353,6 +389,10 @@ def trial_json(t: Trial, metric: str | None) -> dict[str, Any]:
         "ended": t.ended,
         "exit_code": t.exit_code,
         "signal": t.signal,
+        "budget": t.budget,
+        # where it can be resumed from: its own checkpoint on ``node``, a copy on a peer
+        "checkpoint": {"bytes": t.checkpoint_bytes, "step": t.checkpoint_step},
+        "copy": {"node": t.copy_node, "step": t.copy_step, "bytes": t.copy_bytes},
         "curve": [{"step": step, **metrics} for step, metrics in t.curve],
     }
     finite: dict[str, Any] = _finite(body)

@@ -58,7 +58,10 @@ def stop(argv: list[str]) -> int:
 def resume(argv: list[str]) -> int:
     parser = _parser("resume", "Start a stopped, done or broken experiment again.")
     parser.add_argument(
-        "--max-trials", type=int, help="a new number of completed trials to reach (to extend it)"
+        "--max-trials",
+        type=int,
+        help="a new --max-trials (to extend it): completed trials, or with early "
+        "stopping configurations started",
     )
     args = parser.parse_args(argv)
     directory, daemon = client(args.data_dir)

@@ -45,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-n", "--name", help="experiment name (default: the script's name)")
     p.add_argument(
-        "--max-trials", type=int, default=20, help="completed trials to reach (default 20)"
+        "--max-trials",
+        type=int,
+        default=20,
+        help="completed trials to reach (default 20); with early stopping "
+        "(asha, hyperband), configurations to start",
     )
     p.add_argument(
         "--algo",

@@ -2,6 +2,7 @@
 
 from metaopt.records._curve import CurveIncrement
 from metaopt.records._experiment import Experiment
+from metaopt.records._forecast import forecast
 from metaopt.records._format import FORMAT
 from metaopt.records._format import Unreadable
 from metaopt.records._keys import curve_key
@@ -39,6 +40,7 @@ __all__ = [
     "best_trial",
     "curve_key",
     "experiment_key",
+    "forecast",
     "merge_trial",
     "objective_name",
     "ranked_trials",

@@ -44,6 +44,10 @@ class Trial:
     experiment_uid: str = ""  # the Experiment.uid this trial belongs to
     budget: int | None = None  # the steps this attempt may train to (its fidelity); None: all
     checkpoint_bytes: int = 0  # the checkpoint this attempt left on ``node``; 0: none
+    checkpoint_step: int = 0  # the steps reported when that checkpoint was left
+    copy_node: str = ""  # a peer holding a copy of this attempt's checkpoint; "": none
+    copy_step: int = 0  # the steps reported when that copy was taken
+    copy_bytes: int = 0
 
     @property
     def claim(self) -> tuple[int, int, str]:

@@ -25,12 +25,13 @@ if args.by_exception:
     metaopt.stop_by_exception()  # report raises metaopt.Frozen (exit 75) instead of False
 
 state = metaopt.load_checkpoint({"epoch": 0})
+start = state["epoch"]  # reported too: a resumed run shows where it went on from
 for epoch in range(state["epoch"], 9 if args.past_budget else args.epochs):
     time.sleep(args.sleep)
     # report, then checkpoint (even when report raises): a kill in between repeats this step,
     # never skips it
     try:
-        go_on = metaopt.report(epoch, loss=(args.x - 0.3) ** 2 + 1.0 / (epoch + 1))
+        go_on = metaopt.report(epoch, loss=(args.x - 0.3) ** 2 + 1.0 / (epoch + 1), start=start)
     finally:
         if not args.no_checkpoint:
             metaopt.save_checkpoint({"epoch": epoch + 1})
