@@ -8,8 +8,8 @@ real per-epoch curves (an MLP on scikit-learn's digits). Budget: 20 full trainin
 epochs per run, every method charged the epochs it trains (a thaw only its new ones).
 
 Methods: random search with full training; metaopt ``asha`` and ``hyperband`` (rungs 1, 3, 9,
-27: ``fidelity(1, 27, base=3)``) and ``freezethaw`` (the freeze-thaw GP, which ``--algo`` does
-not offer yet: measured here to show where it stands), through ``metaopt.Optimizer``'s jobs;
+27: ``fidelity(1, 27, base=3)``) and ``freezethaw`` (the freeze-thaw GP), through
+``metaopt.Optimizer``'s jobs;
 metaopt ``bayes`` with full training; Optuna's TPE with its HyperbandPruner; and 1-epoch top-k
 (every point one epoch, the best ten trained to the end).
 
@@ -41,11 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ft_tasks
 
 import metaopt
-from metaopt.algo import ALGORITHMS
-from metaopt.algo._freezethaw import FreezeThawAlgorithm
-
-ALGORITHMS.setdefault("freezethaw", FreezeThawAlgorithm)  # in this process only: see above
-
 PLOT = Path(__file__).resolve().parent.parent / "docs" / "freezethaw.png"
 T = ft_tasks.EPOCHS
 BUDGET = 20 * T
@@ -201,9 +196,13 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     for r in results:
         points = [regret_at(r["regrets"], f * BUDGET) for f in fractions]
         curves.setdefault((r["task"], r["method"]), []).append(points)
+    errors: dict[str, dict[str, float]] = {}
     for (task, method), runs in curves.items():
         means = [float(np.mean(col)) for col in zip(*runs, strict=True)]
         table.setdefault(task, {})[method] = means
+        finals = [run[-1] for run in runs]  # the standard error of the final regret's mean
+        se = float(np.std(finals, ddof=1) / math.sqrt(len(finals))) if len(finals) > 1 else 0.0
+        errors.setdefault(task, {})[method] = se
     latency = [x for r in results if r["method"] == "freezethaw" for x in r["lat"]]
     to_target: dict[str, dict[str, float | None]] = {}
     for task, methods in table.items():
@@ -212,7 +211,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
             m: next((fractions[i] * 100 for i, v in enumerate(c) if v <= target), None)
             for m, c in methods.items()
         }
-    return {"table": table, "to_target": to_target, "latency": latency}
+    return {"table": table, "to_target": to_target, "latency": latency, "errors": errors}
 
 
 def report(summary: dict[str, Any], seconds: float) -> dict[str, Any]:
@@ -221,12 +220,13 @@ def report(summary: dict[str, Any], seconds: float) -> dict[str, Any]:
     print("to RS target: % of the budget at which the mean regret reaches random search's final")
     for task, methods in table.items():
         print(f"\n{task}")
-        print(f"   {'method':<15}{'25 %':>8}{'50 %':>8}{'100 %':>8}   to RS target")
+        print(f"   {'method':<15}{'25 %':>8}{'50 %':>8}{'100 %':>8}{'± se':>8}   to RS target")
         for method in (m for m in METHODS if m in methods):
             c = methods[method]
             pct = to_target[task][method]
             reach = f"{pct:.0f} %" if pct is not None else "not reached"
-            print(f"   {method:<15}{c[24]:>8.3f}{c[49]:>8.3f}{c[99]:>8.3f}   {reach}")
+            se = summary["errors"][task][method]
+            print(f"   {method:<15}{c[24]:>8.3f}{c[49]:>8.3f}{c[99]:>8.3f}{se:>8.3f}   {reach}")
     lat = summary["latency"]
     p50 = statistics.median(lat) * 1000 if lat else 0.0
     p95 = float(np.percentile(lat, 95)) * 1000 if lat else 0.0

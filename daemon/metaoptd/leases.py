@@ -62,7 +62,7 @@ def outlook(
     """A thaw is this node's to take when ``thawer`` picks it; one another node takes keeps
     the experiment going; one whose checkpoint no live node has waits, and does not hold the
     experiment open."""
-    lease = algo.lease(history)
+    lease = algo.lease_for(history)
     if lease is None:
         return Outlook(True, 0)
     no_new = lifecycle.new_allowed(exp, history.trials) == 0

@@ -114,6 +114,7 @@ class Daemon:
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: dict[TrialKey, float] = {}  # when each waiting trial was first seen
         self._freezing: set[TrialKey] = set()  # asked to stop by early stopping
+        self._judging: set[TrialKey] = set()  # early stopping deciding off the loop
         self.checkpoints = checkpoints.Checkpoints(
             settings.data_dir,
             node.id,
@@ -743,8 +744,30 @@ class Daemon:
             return
         history = self._history(exp, self.node.view.trials(name))
         budget = merged.budget or algo.fidelity.high
-        if algo.go_on(history, merged, budget):
+        if algo.judges_quickly:
+            self._judged(proc, merged, budget, algo.go_on(history, merged, budget))
+        elif proc.key not in self._judging:  # a model's word: off the loop, one at a time
+            self._judging.add(proc.key)
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(None, algo.go_on, history, merged, budget)
+            future.add_done_callback(lambda f: self._judged_later(proc, merged, budget, f))
+
+    def _judged_later(
+        self, proc: runner.TrialProcess, merged: Trial, budget: int, future: asyncio.Future[bool]
+    ) -> None:
+        self._judging.discard(proc.key)
+        try:
+            go_on = future.result()
+        except Exception:  # a bug in an algorithm must not take the daemon down
+            _log.exception("%s: early stopping failed to judge trial %s", *proc.key)
             return
+        if not proc.exited and proc.key in self._running and proc.key not in self._freezing:
+            self._judged(proc, merged, budget, go_on)
+
+    def _judged(self, proc: runner.TrialProcess, merged: Trial, budget: int, go_on: bool) -> None:
+        if go_on:
+            return
+        name, tid = proc.key
         self._freezing.add(proc.key)
         runner.ask_to_stop(proc.folder)  # at the budget's end a script exits on its own anyway
         steps = steps_done(merged)

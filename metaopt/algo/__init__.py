@@ -14,6 +14,7 @@ from metaopt.algo._evolution import EvolutionAlgorithm
 from metaopt.algo._fidelity import Lease
 from metaopt.algo._fidelity import MultiFidelityAlgorithm
 from metaopt.algo._fidelity import steps_done
+from metaopt.algo._freezethaw import FreezeThawAlgorithm
 from metaopt.algo._grid import GridAlgorithm
 from metaopt.algo._list import ListAlgorithm
 from metaopt.algo._list import load_configs
@@ -31,6 +32,7 @@ ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
         EvolutionAlgorithm,
         AshaAlgorithm,
         HyperbandAlgorithm,
+        FreezeThawAlgorithm,
     )
 }
 

@@ -86,6 +86,10 @@ def is_frozen(trial: Trial) -> bool:
 class MultiFidelityAlgorithm(BaseAlgorithm):
     """A BaseAlgorithm over a space with a fidelity; points it proposes leave the fidelity out."""
 
+    # go_on answers in microseconds; False: it may fit a model, so a daemon asks off its loop
+    judges_quickly = True
+    _lease_of: tuple[SearchHistory, Lease | None] | None = None  # the last lease_for
+
     def configure(self) -> None:
         name = self.space.fidelity
         if name is None:
@@ -108,6 +112,23 @@ class MultiFidelityAlgorithm(BaseAlgorithm):
     @abc.abstractmethod
     def lease(self, history: SearchHistory) -> Lease | None:
         """What one idle slot runs next; None when there is nothing left worth running."""
+
+    def lease_for(self, history: SearchHistory) -> Lease | None:
+        """``lease`` of this history, computed again only when the history changed: a daemon
+        asks at every decision, and a lease is a function of the history. Trials are records
+        the view replaces when they change, so the same objects mean the same trials."""
+        if self._lease_of is not None:
+            seen, lease = self._lease_of
+            same = (seen.objective, seen.maximize, seen.share) == (
+                history.objective,
+                history.maximize,
+                history.share,
+            ) and len(seen.trials) == len(history.trials)
+            if same and all(a is b for a, b in zip(seen.trials, history.trials, strict=True)):
+                return lease
+        lease = self.lease(history)
+        self._lease_of = (history, lease)
+        return lease
 
     def go_on(self, history: SearchHistory, trial: Trial, until: int) -> bool:
         """Whether a running trial keeps its slot after its latest report. By default it runs

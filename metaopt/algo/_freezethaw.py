@@ -15,12 +15,13 @@ under ``kill`` is never thawed again. Running trials enter the model as the data
 and those with no report yet at the mean the model expects of their first step (a believer
 fantasy), so that new points keep away from them.
 
-Not among the names ``make_algorithm`` offers: in bench/freezethaw.py it ends best where early
-values rank configurations right (synthetic curves without crossing, the digits pool) and reaches
-random search's final regret at 19-27 % of the budget, but where the best configurations learn
-slowest (crossing) it ends worse than random search, stuck with the early leaders (see
-docs/benchmarks.md): with few long curves the fit puts little variance on the asymptotes, so
-trials frozen early are not thawed.
+Early values are trusted only while they rank trials as their later values do (Spearman's rho
+of the first rung against the last step, over trials trained ``base`` times further, at least
+``trust``): where the best configurations learn slowest (crossing curves) the ranks disagree,
+and from then on nothing is frozen on early values, ASHA's rule is set aside, and every choice
+is judged at the full budget, which is GP-BO on the asymptotes. In bench/freezethaw.py this
+keeps it ahead of random search on crossing curves (ASHA and Hyperband fall behind there) and
+best or level-best where early values rank right (docs/benchmarks.md).
 
 Values are modelled as their running best, in logs when all are positive, standardized by the
 median and the interquartile range of all of them. Hyperparameters are refitted on a schedule
@@ -31,14 +32,9 @@ costs milliseconds.
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import numpy as np
-from scipy.special import ndtr
 
 from metaopt._log import logger
 from metaopt.algo._asha import promotion
-from metaopt.algo._base import Params
 from metaopt.algo._base import SearchHistory
 from metaopt.algo._encoding import UnitEncoding
 from metaopt.algo._fidelity import Lease
@@ -46,11 +42,13 @@ from metaopt.algo._fidelity import MultiFidelityAlgorithm
 from metaopt.algo._fidelity import is_frozen
 from metaopt.algo._fidelity import running_best
 from metaopt.algo._fidelity import steps_done
-from metaopt.algo._ftgp import FreezeThawGP
-from metaopt.algo._ftgp import Hyper
-from metaopt.algo._ftgp import fit
 from metaopt.records import Trial
-from metaopt.space import params_key
+
+TYPE_CHECKING = False  # numpy and scipy load with the first decision, not with the registry
+if TYPE_CHECKING:
+    import numpy as np
+
+    from metaopt.algo._ftgp import Hyper
 
 _log = logger.getChild("algo")
 
@@ -68,6 +66,7 @@ _TRUST_PAIRS = 5  # trials trained well past the first rung before early ranks a
 
 class FreezeThawAlgorithm(MultiFidelityAlgorithm):
     name = "freezethaw"
+    judges_quickly = False
 
     def configure_search(self) -> None:
         self.settings = self.numeric_options(_DEFAULTS)
@@ -114,9 +113,10 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
                 pairs.append((curve[first - 1], curve[-1]))
         if len(pairs) < _TRUST_PAIRS:
             return True
-        early, late = np.array(pairs).T
-        rho = np.corrcoef(_ranks(early), _ranks(late))[0, 1]
-        return bool(np.isnan(rho) or rho >= self.settings["trust"])
+        from metaopt.algo._freezethaw_model import rank_correlation
+
+        rho = rank_correlation(pairs)
+        return math.isnan(rho) or rho >= self.settings["trust"]
 
     # -- one decision ----------------------------------------------------------------------------
 
@@ -124,6 +124,10 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
         self, history: SearchHistory, judged: Trial | None
     ) -> tuple[Lease, float, float] | None:
         """(winner, its score, the judged trial's score) with ``judged`` counted as frozen."""
+        import numpy as np
+
+        from metaopt.algo._freezethaw_model import Scorer
+
         trials = list(history.trials)
         rng = np.random.default_rng(self.derived_seed(len(trials), _total_steps(trials)))
         high = self.fidelity.high
@@ -141,7 +145,7 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
         if sum(1 for t in trials if curves[t.id]) < 2:
             return self._new_lease(history) if judged is None else None
         try:
-            scorer = _Scorer(self, history, trials, curves, rng)
+            scorer = Scorer(self, history, trials, curves, rng)
         except (ArithmeticError, ValueError) as exc:  # LinAlgError is a ValueError
             _log.warning("freezethaw: model failed (%s); deciding by ASHA's rule", exc)
             thaw = promotion(trials, self.rungs, self.fidelity.base, history)
@@ -172,6 +176,10 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
 
     def hyper(self, scorer_x: np.ndarray, curves: list[tuple[np.ndarray, np.ndarray]]) -> Hyper:
         """The hyperparameters: refitted when enough new steps came in, else the last ones."""
+        import numpy as np
+
+        from metaopt.algo._ftgp import fit
+
         total = sum(len(t) for t, _ in curves)
         # every refit_every new steps while the history is small, every 25 % more after
         step = max(self.settings["refit_every"], 0.25 * self._fitted_at)
@@ -184,111 +192,8 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
         return self._hyper
 
 
-class _Scorer:
-    """The model of one decision and the MFPI-random scores it gives."""
-
-    def __init__(
-        self,
-        algo: FreezeThawAlgorithm,
-        history: SearchHistory,
-        trials: list[Trial],
-        curves: dict[str, list[float]],
-        rng: Any,
-    ) -> None:
-        self.algo, self.history, self.rng = algo, history, rng
-        self.transform = _Transform(curves)
-        rows: list[list[float]] = []
-        data: list[tuple[np.ndarray, np.ndarray]] = []
-        self.index: dict[str, int] = {}
-        for trial in trials:
-            if curves[trial.id]:
-                self.index[trial.id] = len(rows)
-                rows.append(algo.encoding.encode(trial.params))
-                z = self.transform(curves[trial.id])
-                data.append((np.arange(1.0, len(z) + 1), z))
-        x = np.array(rows)
-        hyper = algo.hyper(x, data)
-        model = FreezeThawGP(hyper, x, data)
-        fantasies = [t for t in trials if not curves[t.id] and t.status.is_active()]
-        if fantasies:  # running, nothing reported yet: believed at their first step's mean
-            fx = np.array([algo.encoding.encode(t.params) for t in fantasies])
-            mean, _ = model.predict_new_curve(fx, 1.0)
-            x = np.vstack([x, fx])
-            data += [(np.array([1.0]), np.array([m])) for m in mean]
-            model = FreezeThawGP(hyper, x, data)
-        self.model = model
-        self.lengths = np.array([len(t) for t, _ in data], dtype=float)
-        observed = np.concatenate([z for _, z in data])
-        self.best = float(observed.min())
-        finals = np.array([z[-1] for _, z in data])
-        spread = float(np.percentile(finals, 90) - np.percentile(finals, 10)) or 1.0
-        self.threshold = self.best - 10 ** rng.uniform(-4, -1) * spread
-
-    def frozen_scores(self, horizon: int) -> dict[str, float]:
-        """Each modelled trial's score: its curve ``horizon`` steps on, below the threshold."""
-        targets = np.minimum(self.lengths + horizon, float(self.algo.fidelity.high))
-        mean, var = self.model.predict_at(targets)
-        pi = ndtr((self.threshold - mean) / np.sqrt(var))
-        return {tid: float(pi[i]) for tid, i in self.index.items()}
-
-    def hopeless(self) -> set[str]:
-        """Trials whose chance to beat the best at the full budget is under ``kill``."""
-        targets = np.full(len(self.lengths), float(self.algo.fidelity.high))
-        mean, var = self.model.predict_at(targets)
-        chance = ndtr((self.best - mean) / np.sqrt(var))
-        kill = self.algo.settings["kill"]
-        return {tid for tid, i in self.index.items() if chance[i] < kill}
-
-    def new_scores(self, horizon: int) -> list[tuple[Params, float]]:
-        """The basket of new points and their scores: the best by expected improvement of the
-        asymptote among random rows of the cube, decoded, less those proposed already."""
-        algo = self.algo
-        rows = self.rng.random((int(algo.settings["candidates"]), algo.encoding.width))
-        mean, var = self.model.predict_asymptote(rows)
-        sd = np.sqrt(var)
-        u = (self.best - mean) / sd
-        ei = sd * (u * ndtr(u) + np.exp(-0.5 * u**2) / math.sqrt(2 * math.pi))
-        seen = self.history.seen()
-        points: list[Params] = []
-        for i in np.argsort(-ei):
-            params = algo.encoding.decode(rows[i])
-            if (key := params_key(params)) not in seen:
-                seen.add(key)
-                points.append(params)
-            if len(points) == int(algo.settings["basket"]):
-                break
-        if not points:
-            return []
-        x = np.array([algo.encoding.encode(p) for p in points])
-        t = float(min(horizon, algo.fidelity.high))
-        mean_t, var_t = self.model.predict_new_curve(x, t)
-        pi = ndtr((self.threshold - mean_t) / np.sqrt(var_t))
-        return [(params, float(p)) for params, p in zip(points, pi, strict=True)]
-
-
-class _Transform:
-    """Running-best values to the model's scale: logs when all are positive, then standardized
-    by the median and the interquartile range of every value seen."""
-
-    def __init__(self, curves: dict[str, list[float]]) -> None:
-        values = [v for c in curves.values() for v in c]
-        self.log = bool(values) and min(values) > 0
-        base = np.log(values) if self.log else np.asarray(values, float)
-        self.centre = float(np.median(base)) if len(base) else 0.0
-        q75, q25 = np.percentile(base, [75, 25]) if len(base) else (1.0, 0.0)
-        self.scale = float(q75 - q25) or float(np.std(base)) or 1.0
-
-    def __call__(self, values: list[float]) -> np.ndarray:
-        v = np.log(values) if self.log else np.asarray(values, float)
-        return (v - self.centre) / self.scale
-
-
 def _thawable(trial: Trial, curves: dict[str, list[float]], high: int) -> bool:
     return is_frozen(trial) and 0 < len(curves[trial.id]) and steps_done(trial) < high
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    return np.argsort(np.argsort(values, kind="stable"), kind="stable").astype(float)
 
 
 def _total_steps(trials: list[Trial]) -> int:

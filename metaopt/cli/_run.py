@@ -49,13 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=20,
         help="completed trials to reach (default 20); with early stopping "
-        "(asha, hyperband), configurations to start",
+        "(asha, hyperband, freezethaw), configurations to start",
     )
     p.add_argument(
         "--algo",
         default="bayes",
-        help="bayes, evolution, random, grid, list; asha or hyperband to stop trials early "
-        "(default bayes)",
+        help="bayes, evolution, random, grid, list; asha, hyperband or freezethaw to stop "
+        "trials early and resume the promising ones (default bayes)",
     )
     p.add_argument(
         "--algo-option",

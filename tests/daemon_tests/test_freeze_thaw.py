@@ -148,3 +148,15 @@ def test_frozen_checkpoints_beyond_the_limit_stop_the_least_promising_for_good(t
     assert checkpoints(tmp_path) == {t.id for t in frozen}
     assert all(continuous(t) for t in trials)
     assert "stopped for good" in (tmp_path / "metaoptd.log").read_text()
+
+
+def test_freezethaw_freezes_and_thaws_under_the_daemon_with_one_curve_per_trial(tmp_path):
+    out = metaopt(tmp_path, "--algo", "freezethaw", "--max-trials", "8", "--seed", "3",
+                  "--name", "exp", "epochs.py", *SPACE, "--sleep=0.2", timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    trials = history("exp", data_dir=tmp_path).trials
+    assert len(trials) == 8
+    assert all(continuous(t) for t in trials)
+    assert all(t.params.keys() == {"x"} for t in trials)
+    assert any(t.status == TrialStatus.COMPLETED and len(t.curve) == 9 for t in trials)
+    assert any(len(t.curve) < 9 for t in trials)  # some were not trained to the end
