@@ -450,9 +450,11 @@ class Daemon:
                     if address is None:
                         raise TransferError(f"{peer} serves no checkpoints")
                     size = await self._transfers.fetch(peer, address, *key, dest)
-                except TransferError as exc:
-                    if not isinstance(exc, Refused):  # unreachable: not asked again for a while
-                        self._failed_peers[peer] = time.monotonic()
+                except Refused as exc:  # it answered: it has none (never saved), or no room
+                    _log.info("%s: no checkpoint of trial %s to fetch: %s", *key, exc)
+                    continue
+                except TransferError as exc:  # unreachable: not asked again for a while
+                    self._failed_peers[peer] = time.monotonic()
                     _log.warning("%s: cannot fetch the checkpoint of trial %s: %s", *key, exc)
                     continue
                 fetched = peer
@@ -659,11 +661,14 @@ class Daemon:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._copy_now.wait(), min(interval or _SWEEP_S, _SWEEP_S))
             self._copy_now.clear()
-            if interval:
-                await self._copy_checkpoints()
-            if time.monotonic() - swept >= _SWEEP_S:
-                swept = time.monotonic()
-                self.checkpoints.sweep(self._alive())
+            try:
+                if interval:
+                    await self._copy_checkpoints()
+                if time.monotonic() - swept >= _SWEEP_S:
+                    swept = time.monotonic()
+                    self.checkpoints.sweep(self._alive())
+            except Exception:  # a full disk, a bug: the copies go on at the next round
+                _log.exception("checkpoints: copying or sweeping failed")
 
     async def _copy_checkpoints(self) -> None:
         assert self._transfers is not None

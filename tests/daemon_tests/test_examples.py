@@ -31,10 +31,14 @@ def test_the_freeze_thaw_example_is_frozen_and_thawed_and_shows_it_in_status(tmp
     thawed = [t for t in trials if t.attempt > 1]
     assert frozen
     assert thawed
-    best = min(trials, key=lambda t: t.objective("val_loss") or 1e9)
-    assert len(best.curve) == 9  # the best went the whole way, through two thaws
-    assert best.status == TrialStatus.COMPLETED
-    assert best.curve[-1][1]["accuracy"] > 0.8  # it learned the digits
+    # ASHA's promotion: the best at rung 3 (its best value in 3 epochs) went the whole way,
+    # through two thaws (an MLP may overfit after, so its final value need not be the best)
+    third = [t for t in trials if len(t.curve) >= 3]
+    best_at_3 = min(third, key=lambda t: min(m["val_loss"] for _, m in t.curve[:3]))
+    assert len(best_at_3.curve) == 9
+    assert best_at_3.status == TrialStatus.COMPLETED
+    assert best_at_3.attempt == 3
+    assert best_at_3.curve[-1][1]["accuracy"] > 0.8  # it learned the digits
     status = metaopt(tmp_path, "status")
     assert status.returncode == 0, status.stderr
     header, row = (line.split() for line in status.stdout.splitlines()[:2])
