@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ft_tasks
 
 import metaopt
+
 PLOT = Path(__file__).resolve().parent.parent / "docs" / "freezethaw.png"
 T = ft_tasks.EPOCHS
 BUDGET = 20 * T

@@ -117,7 +117,8 @@ class Checkpoints:
     def target(self, experiment: str, trial_id: str, size: int) -> Path:
         if self._known(experiment, trial_id) is None:
             raise TransferError(f"no trial {experiment}/{trial_id} in this node's history")
-        held = sum(path.stat().st_size for path in self._copy_files())
+        replaced = self.copy_file(experiment, trial_id)  # a newer copy takes the old one's room
+        held = sum(path.stat().st_size for path in self._copy_files() if path != replaced)
         if size < 0 or held + size > self.limit_bytes:
             raise TransferError(
                 f"no room: {held + max(size, 0)} bytes of copies beyond --frozen-limit-mb"

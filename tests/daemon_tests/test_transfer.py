@@ -199,6 +199,21 @@ def test_a_copy_beyond_the_peers_limit_is_refused(tmp_path):
     assert not b.files.copy_file("exp", trial.id).exists()
 
 
+def test_a_newer_copy_of_a_trial_takes_the_room_of_the_older(tmp_path):
+    a, b, trial = pair(tmp_path, limit=1000)
+    source = tmp_path / "checkpoint.pkl"
+
+    async def main():
+        await b.start()
+        for data in (b"x" * 900, b"y" * 950):  # each fits alone, not both
+            source.write_bytes(data)
+            await a.client.push(b.id, b.address, "exp", trial.id, source, {})
+        await b.server.close()
+
+    asyncio.run(main())
+    assert b.files.copy_file("exp", trial.id).read_bytes() == b"y" * 950
+
+
 def test_a_transfer_cut_midway_leaves_no_file(tmp_path):
     a, b, trial = pair(tmp_path)
     a.files.own_file(trial).parent.mkdir(parents=True)
