@@ -286,7 +286,7 @@ def main() -> int:
     print("... building tasks (the real-curve pool is cached after its first build)")
     count = len(tasks(args.quick))
     seeds = range(3 if args.quick else 10)
-    methods = METHODS
+    methods: tuple[str, ...] = METHODS
     if args.only:
         wanted = {"random", *args.only.split(",")}
         methods = tuple(m for m in METHODS if m in wanted)
