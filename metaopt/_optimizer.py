@@ -11,7 +11,7 @@ For notebooks and for tools that run their own evaluations::
 Points asked and not told yet are pending: the next ``ask`` knows them and looks elsewhere,
 so several workers can evaluate at once.
 
-With a multi-fidelity algorithm (``asha``, ``hyperband``) and a space with a fidelity, each ask
+With a multi-fidelity algorithm (``asha``, ``hyperband``, ``freezethaw``) and a fidelity, each ask
 is a ``Job``: a new point or a frozen one thawed, to train from ``job.start`` up to
 ``job.until`` steps, and each step is told as it ends; ``tell`` says whether to go on::
 

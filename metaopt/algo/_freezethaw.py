@@ -15,13 +15,14 @@ under ``kill`` is never thawed again. Running trials enter the model as the data
 and those with no report yet at the mean the model expects of their first step (a believer
 fantasy), so that new points keep away from them.
 
-Early values are trusted only while they rank trials as their later values do (Spearman's rho
-of the first rung against the last step, over trials trained ``base`` times further, at least
-``trust``): where the best configurations learn slowest (crossing curves) the ranks disagree,
-and from then on nothing is frozen on early values, ASHA's rule is set aside, and every choice
-is judged at the full budget, which is GP-BO on the asymptotes. In bench/freezethaw.py this
-keeps it ahead of random search on crossing curves (ASHA and Hyperband fall behind there) and
-best or level-best where early values rank right (docs/benchmarks.md).
+Early values are trusted from the first rung whose values rank trials as their later values
+do (Spearman's rho against the furthest rung five trials reached, at least ``trust``): where
+the best configurations learn slowest (crossing curves) the first rungs rank them wrong, and
+from then on nothing is frozen before the first rung that ranks right, ASHA's rule starts there,
+and every choice is judged at least that far on. When no rung ranks right, every choice is
+judged at the full budget, which is GP-BO on the asymptotes. In bench/freezethaw.py this keeps
+it ahead of random search on crossing curves (ASHA and Hyperband fall behind there) and best or
+level-best where early values rank right (docs/benchmarks.md).
 
 Values are modelled as their running best, in logs when all are positive, standardized by the
 median and the interquartile range of all of them. Hyperparameters are refitted on a schedule
@@ -59,9 +60,9 @@ _DEFAULTS: dict[str, float] = {
     "hysteresis": 0.1,  # a running trial keeps its slot within this share of the winner's score
     "kill": 1e-3,  # below this chance of beating the best at the full budget: never thawed
     "refit_every": 20,  # new steps between hyperparameter refits
-    "trust": 0.5,  # early values are trusted while they rank trials this well (Spearman)
+    "trust": 0.5,  # a rung's values are trusted while they rank trials this well (Spearman)
 }
-_TRUST_PAIRS = 5  # trials trained well past the first rung before early ranks are judged
+_TRUST_PAIRS = 5  # trials that reach a rung before the earlier rungs are judged against it
 
 
 class FreezeThawAlgorithm(MultiFidelityAlgorithm):
@@ -87,8 +88,9 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
             return False
         if done < self.rungs[0] or until < self.fidelity.high:
             return True  # every trial gets the first rung; a lease of ASHA's rule runs out
-        if not self.early_values_rank(history):
-            return True  # early values mislead here: trials train to the end
+        trusted = self.trusted_rung(history)
+        if done < trusted:
+            return True  # values this early mislead here: trials train further
         choice = self._decide(history, trial)
         if choice is None:
             return True
@@ -97,26 +99,27 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
             return True
         return own_score >= (1.0 - self.settings["hysteresis"]) * best_score
 
-    def early_values_rank(self, history: SearchHistory) -> bool:
-        """Whether the values at the first rung rank trials as their later values do.
+    def trusted_rung(self, history: SearchHistory) -> int:
+        """The first rung whose values rank trials as their later values do; high if none.
 
-        Spearman's rho between each trial's running best at the first rung and at its last
-        step, over the trials trained at least ``base`` times further; below ``trust`` the
-        early values mislead (curves cross: the best learn slowest) and nothing is frozen on
-        them. Trusted until ``_TRUST_PAIRS`` such trials exist.
+        For each rung in turn, Spearman's rho between the trials' running best at the rung and
+        at the furthest rung that ``_TRUST_PAIRS`` trials reached; below ``trust`` the rung's
+        values mislead (curves cross: the best learn slowest) and nothing is frozen on them. A
+        rung is trusted until trials have been trained that much further.
         """
-        first = self.rungs[0]
-        pairs = []
-        for trial in history.trials:
-            curve = running_best(trial, history)
-            if len(curve) >= first * self.fidelity.base:
-                pairs.append((curve[first - 1], curve[-1]))
-        if len(pairs) < _TRUST_PAIRS:
-            return True
         from metaopt.algo._freezethaw_model import rank_correlation
 
-        rho = rank_correlation(pairs)
-        return math.isnan(rho) or rho >= self.settings["trust"]
+        curves = [c for t in history.trials if (c := running_best(t, history))]
+        reached = [r for r in self.rungs if sum(len(c) >= r for c in curves) >= _TRUST_PAIRS]
+        furthest = reached[-1] if reached else 0
+        for rung in self.rungs:
+            if rung >= furthest:
+                return rung
+            pairs = [(c[rung - 1], c[furthest - 1]) for c in curves if len(c) >= furthest]
+            rho = rank_correlation(pairs)
+            if math.isnan(rho) or rho >= self.settings["trust"]:
+                return rung
+        return self.fidelity.high
 
     # -- one decision ----------------------------------------------------------------------------
 
@@ -135,9 +138,10 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
         started = [t for t in trials if curves[t.id] or not t.status.is_finished()]
         if judged is None and len(started) < self.n_init:
             return self._new_lease(history)
-        trusted = self.early_values_rank(history)
-        if judged is None and trusted and rng.random() < self.settings["p_sh"]:
-            thaw = promotion(trials, self.rungs, self.fidelity.base, history)
+        trusted = self.trusted_rung(history)
+        if judged is None and trusted < high and rng.random() < self.settings["p_sh"]:
+            ladder = [r for r in self.rungs if r >= trusted]
+            thaw = promotion(trials, ladder, self.fidelity.base, history)
             if thaw is not None:
                 return thaw, 1.0, 0.0
         own_id = judged.id if judged is not None else None
@@ -150,14 +154,15 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
             _log.warning("freezethaw: model failed (%s); deciding by ASHA's rule", exc)
             thaw = promotion(trials, self.rungs, self.fidelity.base, history)
             return (thaw, 1.0, 0.0) if thaw is not None else None
-        # early values that mislead: every choice is judged at the full budget, none killed
-        horizon = int(rng.integers(1, high + 1)) if trusted else high
+        # choices are judged no earlier than the first rung that ranks right; none killed
+        # before it (at the full budget when no rung does: GP-BO on the asymptotes)
+        horizon = int(rng.integers(trusted, high + 1))
         scores = scorer.frozen_scores(horizon)
-        hopeless = scorer.hopeless() if trusted else set()
+        hopeless = scorer.hopeless() if trusted < high else set()
         best: tuple[Lease, float] | None = None
         own = scores.get(own_id, 0.0) if own_id is not None else 0.0
         for trial in frozen:
-            if trial.id != own_id and trial.id in hopeless:
+            if trial.id != own_id and trial.id in hopeless and steps_done(trial) >= trusted:
                 continue
             score = scores[trial.id]
             if best is None or score > best[1]:
