@@ -30,6 +30,7 @@ from metaopt.records import TrialStatus
 from metaoptd.supervise import process_identity
 
 SUPERVISOR = Path(__file__).with_name("supervise.py")
+REPORTS_FROM = "reports_from.json"  # where an attempt's reports begin in the report files
 INTERRUPT_CODE = 130
 STDERR_TAIL_BYTES = 4096
 
@@ -83,6 +84,8 @@ class TrialProcess:
             self.done.set_result(None)
 
     def signal_group(self, sig: int) -> None:
+        if self.exited:  # its group is gone: the id may be another's by now
+            return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)
 
@@ -151,6 +154,10 @@ def start(
     for name in (METRICS_FILE, STDOUT_FILE):
         with contextlib.suppress(FileNotFoundError):
             offsets[name] = (folder / name).stat().st_size
+    # kept for a daemon that comes after us: it reads this attempt's reports from there on
+    tmp = folder / (REPORTS_FROM + ".tmp")
+    tmp.write_text(json.dumps(offsets))
+    tmp.replace(folder / REPORTS_FROM)
     with open(folder / STDOUT_FILE, "ab") as out, open(folder / STDERR_FILE, "ab") as err:
         popen = subprocess.Popen(
             [sys.executable, "-I", "-S", str(SUPERVISOR), str(folder), *command],
@@ -175,7 +182,32 @@ def adopt(key: tuple[str, str], folder: Path) -> TrialProcess | None:
     pid = recorded.get("pid")
     if not isinstance(pid, int) or process_identity(pid) != recorded:
         return None
-    return TrialProcess(key, folder, pid, None)
+    proc = TrialProcess(key, folder, pid, None)
+    proc.start_reading_at(_reports_from(folder))
+    return proc
+
+
+def left_behind(key: tuple[str, str], folder: Path) -> TrialProcess:
+    """A trial's attempt whose supervisor is gone and that no daemon saw end: what it reported
+    and how it ended (``outcome``: interrupted when the supervisor died too) are still there."""
+    proc = TrialProcess(key, folder, -1, None)
+    proc.exited = True
+    proc.start_reading_at(_reports_from(folder))
+    return proc
+
+
+def _reports_from(folder: Path) -> dict[str, int]:
+    """Where the attempt last started in ``folder`` began its reports; the start of the files
+    when that is not known (a step read twice keeps one value)."""
+    try:
+        offsets = json.loads((folder / REPORTS_FROM).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(offsets, dict):
+        return {}
+    return {
+        k: v for k, v in offsets.items() if k in (METRICS_FILE, STDOUT_FILE) and isinstance(v, int)
+    }
 
 
 def _tail(path: Path) -> str:

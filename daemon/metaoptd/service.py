@@ -245,12 +245,19 @@ class Daemon:
             elif isinstance(action, End):
                 self._end(action)
             elif isinstance(action, Start):
-                if (action.trial.experiment, action.trial.id) not in self._fetching:
+                key = (action.trial.experiment, action.trial.id)
+                if key not in self._fetching and self._still_waiting(action.trial):
                     slot = self._free_slots()[0]
                     self._start_where_checkpointed(action.trial, slot, action.adopted_from)
             else:
                 self._propose(action.experiment, action.count)
         return actions
+
+    def _still_waiting(self, trial: Trial) -> bool:
+        """Whether a trial decided to start still waits for a slot: the requeue of our own
+        orphan, earlier in the same round, may have found that it ended while we were down."""
+        now = self.node.view.trial(trial.experiment, trial.id)
+        return now is not None and (now.status == trial.status or now.status.is_runnable())
 
     def _situation(self) -> Situation:
         exhausted, thaws = {}, {}
@@ -493,12 +500,19 @@ class Daemon:
         task.add_done_callback(self._tasks.discard)
 
     def _requeue(self, key: TrialKey) -> None:
-        """Our copy says running, but its process died with an earlier daemon."""
+        """Our copy says running, but no process of ours runs it: it ended while no daemon
+        watched, or died with an earlier one. Either way what it reported and how it ended are
+        recorded as they would have been: a trial that completed is not run again, and one
+        that died goes on from its checkpoint with the steps that checkpoint holds."""
         trial = self._own(*key)
         if trial is None:
             return
-        self._save(claims.requeued(trial, time.time()))
-        _log.info("%s: trial %s died with the daemon; requeued", key[0], key[1])
+        proc = runner.left_behind(key, self._trial_dir(trial))
+        if proc.outcome().status == TrialStatus.INTERRUPTED:
+            _log.info("%s: trial %s died with the daemon; requeued", *key)
+        else:
+            _log.info("%s: trial %s ended while no daemon watched", *key)
+        self._finish(proc)
 
     def _end(self, end: End) -> None:
         exp = self.node.view.experiment(end.experiment)

@@ -90,3 +90,34 @@ def test_stop_and_resume_over_the_socket(start_daemon):
     assert summary["counts"] == {"interrupted": 1}
     daemon.call("resume", name="exp")
     assert daemon.wait_status("done")["counts"] == {"completed": 1}
+
+
+def test_a_trial_that_ends_while_its_daemon_is_down_is_recorded_not_run_again(start_daemon):
+    daemon = start_daemon("--slots", "1")
+    daemon.submit("sleeper.py", "--x~uniform(0, 1)", "--seconds=2", max_trials=1, objective="loss")
+    wait_until(lambda: len(_trial_pids(daemon.data_dir)) == 1, what="the trial started")
+    daemon.stop(signal.SIGKILL)
+    ends = lambda: list(daemon.data_dir.glob("trials/exp/*/exit.json"))  # noqa: E731
+    wait_until(ends, what="the trial's end, with no daemon to see it", timeout=30)
+
+    daemon = start_daemon("--slots", "1", data_dir=daemon.data_dir)
+    assert daemon.wait_status("done")["counts"] == {"completed": 1}
+    (trial,) = metaopt.history("exp", data_dir=daemon.data_dir)
+    assert trial.attempt == 1, "a trial that completed is not run again"
+    x = trial.params["x"]
+    assert trial.curve == ((0, {"loss": x, "runs": 1.0}), (1, {"loss": x / 2, "runs": 1.0}))
+
+
+def test_a_report_the_daemon_died_before_recording_is_kept_with_its_checkpoint(start_daemon):
+    daemon = start_daemon("--slots", "1")
+    flags = ["--x~uniform(0, 1)", "--epochs=4", "--cut-at=2", f"--daemon-pid={daemon.proc.pid}"]
+    daemon.submit("power_cut.py", *flags, max_trials=1, objective="loss")
+    assert daemon.proc.wait(timeout=60) == -signal.SIGKILL  # the trial cut the power
+
+    daemon = start_daemon("--slots", "1", data_dir=daemon.data_dir)
+    assert daemon.wait_status("done")["counts"] == {"completed": 1}
+    (trial,) = metaopt.history("exp", data_dir=daemon.data_dir)
+    assert trial.attempt == 2
+    # epoch 2 was reported and checkpointed by the first run, recorded after the restart; the
+    # second run went on from the checkpoint at epoch 3: one curve, no step missing or repeated
+    assert [(step, m["start"]) for step, m in trial.curve] == [(0, 0), (1, 0), (2, 0), (3, 3)]
