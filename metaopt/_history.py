@@ -142,3 +142,15 @@ def detect_backend(directory: Path) -> str | None:
         if store_path(directory, kind).exists():
             return kind
     return None
+
+
+def histories(data_dir: str | os.PathLike[str] | None = None) -> list[History]:
+    """Every experiment on this node, each with its trials (from the daemon, else the files)."""
+    directory = _paths.data_dir(data_dir)
+    client = Client(_paths.socket_path(directory))
+    try:
+        names = [s["name"] for s in client.call("status")]
+    except DaemonUnavailable:
+        view = read_store(directory)
+        return [History(e, view.trials(e.name)) for e in view.experiments()]
+    return [history(name, directory) for name in names]

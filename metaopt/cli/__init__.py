@@ -2,7 +2,7 @@
 
 metaopt [--data-dir DIR] [options] SCRIPT [ARGS...]   run (or resume) an experiment
 metaopt [--data-dir DIR] SUBCOMMAND ...               status, follow, top, history, stop,
-                                                      resume, delete, peers
+                                                      resume, delete, peers, plot
 
 Options before the subcommand work as with git or docker: ``metaopt --data-dir D status``.
 """
@@ -26,6 +26,7 @@ SUBCOMMANDS = {
     "resume": ("_manage", "resume", "start a stopped or broken one again, or extend a done one"),
     "delete": ("_manage", "delete", "remove an experiment, its trials and their folders"),
     "peers": ("_inspect", "peers", "the cluster's members: state, address, trials running"),
+    "plot": ("_plot", "plot", "plot an experiment: history, curves, slice, importance..."),
 }
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `... | head`
 

@@ -1,0 +1,181 @@
+"""What the plots show, computed from an experiment's trials with no plotting library.
+
+Each function takes a ``History`` (or several) and returns plain numbers, so that the figures,
+an HTML page and the dashboard's JSON all show the same thing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Sequence
+
+from metaopt._history import History
+from metaopt.records import Trial
+from metaopt.records import TrialStatus
+from metaopt.records import ranked_trials
+
+_FAILED = (TrialStatus.FAILED, TrialStatus.BROKEN)
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    """One completed trial in the order trials ended: its value and the best up to it."""
+
+    number: int  # 1 for the first trial to end
+    trial_id: str
+    value: float
+    best: float
+
+
+def best_so_far(history: History) -> list[Point]:
+    """Completed trials by the time they ended, each with the best value seen so far."""
+    sign = -1.0 if history.experiment.maximize else 1.0
+    scored = [(t, v) for t, v in ranked_trials(history.experiment, history.trials)]
+    scored.sort(key=lambda tv: (tv[0].ended or math.inf, tv[0].id))
+    out: list[Point] = []
+    best = math.inf
+    for number, (trial, value) in enumerate(scored, start=1):
+        best = min(best, sign * value)
+        out.append(Point(number, trial.id, value, sign * best))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Curve:
+    trial_id: str
+    status: str
+    steps: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+def curves(history: History, top: int = 10) -> list[Curve]:
+    """The learning curves (objective per reported step) of the ``top`` trials by their best
+    step, with every frozen trial's and every stopped one's: what early stopping acted on."""
+    metric = history.objective
+    if metric is None:
+        return []
+    sign = -1.0 if history.experiment.maximize else 1.0
+
+    def best_step(trial: Trial) -> float:
+        values = [sign * v for v in _values(trial, metric)]
+        return min(values) if values else math.inf
+
+    reported = [t for t in history.trials if _values(t, metric)]
+    ranked = sorted(reported, key=lambda t: (best_step(t), t.id))
+    chosen = ranked[:top] + [t for t in ranked[top:] if t.status == TrialStatus.FROZEN]
+    out = []
+    for trial in chosen:
+        pairs = [(s, m[metric]) for s, m in trial.curve if _finite(m.get(metric))]
+        steps, values = zip(*pairs, strict=True) if pairs else ((), ())
+        out.append(Curve(trial.id, trial.status.label, tuple(steps), tuple(values)))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """A parameter's value (a number, or the index of a choice) beside a trial's objective."""
+
+    param: str
+    values: tuple[float, ...]
+    objective: tuple[float, ...]
+    trial_ids: tuple[str, ...]
+    labels: tuple[str, ...] = ()  # a choice's names, indexed by its values; empty for numbers
+
+
+def samples(history: History) -> list[Sample]:
+    """Per parameter, its value in each completed trial beside that trial's objective, in
+    the order the trials ended."""
+    scored = ranked_trials(history.experiment, history.trials)
+    scored.sort(key=lambda tv: (tv[0].ended or math.inf, tv[0].id))
+    out = []
+    for name in history.experiment.space:
+        raw = [t.params.get(name) for t, _ in scored]
+        objective = tuple(v for _, v in scored)
+        ids = tuple(t.id for t, _ in scored)
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
+            numbers = tuple(float(v) for v in raw)  # type: ignore[arg-type]
+            out.append(Sample(name, numbers, objective, ids))
+        else:
+            labels = tuple(sorted({str(v) for v in raw}))
+            index = {label: i for i, label in enumerate(labels)}
+            indices = tuple(float(index[str(v)]) for v in raw)
+            out.append(Sample(name, indices, objective, ids, labels))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class FailureGroup:
+    """Failed trials whose stderr ends alike: the last line, numbers and paths blanked."""
+
+    signature: str
+    trial_ids: tuple[str, ...]
+    example: str  # one of them's stderr tail, as it was
+
+
+def failures(history: History) -> list[FailureGroup]:
+    """Failed and broken trials grouped by the last line of their stderr, largest group first."""
+    groups: dict[str, list[Trial]] = {}
+    for trial in history.trials:
+        if trial.status in _FAILED:
+            groups.setdefault(failure_signature(trial.stderr_tail), []).append(trial)
+    out = [
+        FailureGroup(sig, tuple(t.id for t in trials), trials[0].stderr_tail)
+        for sig, trials in groups.items()
+    ]
+    return sorted(out, key=lambda g: (-len(g.trial_ids), g.signature))
+
+
+def failure_signature(stderr_tail: str) -> str:
+    """The last non-blank line of a stderr tail, with numbers, addresses and paths blanked so
+    that the same error from different trials reads the same."""
+    lines = [line.strip() for line in stderr_tail.splitlines() if line.strip()]
+    if not lines:
+        return "(no stderr)"
+    line = lines[-1]
+    line = re.sub(r"0x[0-9a-fA-F]+", "0x…", line)
+    line = re.sub(r"(?:/[\w.+-]+)+", "/…", line)
+    return re.sub(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", "#", line)
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """A trial on the leaderboard of a script's experiments."""
+
+    experiment: str
+    trial_id: str
+    value: float
+    params: dict[str, object]
+
+
+def leaderboard(histories: Sequence[History], top: int = 10) -> list[Entry]:
+    """The ``top`` trials over several experiments of one script, best first (the experiments
+    must agree on the objective's direction; the first one's counts)."""
+    if not histories:
+        return []
+    sign = -1.0 if histories[0].experiment.maximize else 1.0
+    entries = [
+        Entry(h.name, t.id, v, dict(t.params))
+        for h in histories
+        for t, v in ranked_trials(h.experiment, h.trials)
+    ]
+    return sorted(entries, key=lambda e: (sign * e.value, e.experiment, e.trial_id))[:top]
+
+
+def trend(histories: Sequence[History]) -> list[tuple[str, float]]:
+    """Each experiment's best value, oldest experiment first: is the search getting better?"""
+    out = []
+    for h in sorted(histories, key=lambda h: (h.experiment.created, h.name)):
+        ranked = ranked_trials(h.experiment, h.trials)
+        if ranked:
+            out.append((h.name, ranked[0][1]))
+    return out
+
+
+def _values(trial: Trial, metric: str) -> list[float]:
+    return [v for _, m in trial.curve if _finite(v := m.get(metric))]  # type: ignore[misc]
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
