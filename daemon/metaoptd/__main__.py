@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         "thaws or adopts a trial from it",
     )
     parser.add_argument(
+        "--http",
+        metavar="[ADDR:]PORT",
+        help="serve the dashboard's API there (off by default; ADDR 127.0.0.1 unless given; "
+        "beyond loopback it needs the token in DATA_DIR/http.token)",
+    )
+    parser.add_argument(
         "--detach", action="store_true", help="run in the background (pidfile in the data dir)"
     )
     parser.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
@@ -180,6 +186,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "copy_interval": args.copy_interval,
         "shared_dir": args.shared_dir,
         "transfer_port": args.transfer_port,
+        "http": args.http,
         "embedded": True if args.embedded else None,
         "log_level": args.log_level,
         "bind": args.bind,

@@ -69,6 +69,11 @@ from metaoptd.transfer import CheckpointServer
 from metaoptd.transfer import Refused
 from metaoptd.transfer import TransferError
 from metaoptd.transfer import Transfers
+from metaoptd.web.api import Api
+from metaoptd.web.http import HttpServer
+from metaoptd.web.token import TOKEN_NAME
+from metaoptd.web.token import ensure as ensure_token
+from metaoptd.web.token import is_loopback
 
 _log = logging.getLogger("metaoptd")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -126,6 +131,7 @@ class Daemon:
             Transfers(cluster.keyring, node.id, node.generation) if cluster is not None else None
         )
         self._transfer_port = 0
+        self._http: str | None = None  # HOST:PORT of the dashboard's API, once served
         self._fetching: dict[TrialKey, Slot] = {}  # fetching a checkpoint before the claim
         self._copied: dict[TrialKey, tuple[int, int, int, str]] = {}  # last copy made of each
         self._failed_peers: dict[str, float] = {}  # peer -> when a transfer with it failed
@@ -143,6 +149,7 @@ class Daemon:
         if self.settings.embedded:
             loop.add_reader(sys.stdin.fileno(), self._on_parent_input)
         reports = loop.create_task(self._read_reports_forever())
+        dashboard = await self._serve_dashboard()
         files: CheckpointServer | None = None
         copies: asyncio.Task[None] | None = None
         if self.cluster is not None:
@@ -180,10 +187,31 @@ class Daemon:
                 await self.cluster.stop(loop)
             if files is not None:
                 await files.close()
+            if dashboard is not None:
+                await dashboard.close()
             await server.close()
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
         _log.info("node %s stopped", self.node.id)
+
+    async def _serve_dashboard(self) -> HttpServer | None:
+        address = self.settings.http_address
+        if address is None:
+            return None
+        host, port = address
+        token = None if is_loopback(host) else ensure_token(self.settings.data_dir)
+        server = HttpServer(Api(lambda: self.node.view, token).handle)
+        try:
+            port = await server.start(host, port)
+        except OSError as exc:
+            raise MetaoptError(
+                f"cannot serve the dashboard on {host}:{port} ({exc}); give another --http"
+            ) from None
+        self._http = f"{host}:{port}"
+        shown = f"[{host}]" if ":" in host else host
+        how = "" if token is None else f" (token in {self.settings.data_dir / TOKEN_NAME})"
+        _log.info("dashboard API on http://%s:%d/api/experiments%s", shown, port, how)
+        return server
 
     async def _listen_for_checkpoints(self, files: CheckpointServer) -> int:
         port = self.settings.checkpoint_port
@@ -885,6 +913,7 @@ class Daemon:
             "data_dir": str(self.settings.data_dir),
             "embedded": self.settings.embedded,
             "address": self.cluster.address if self.cluster else None,
+            "http": self._http,
             "key": self.cluster.fingerprint if self.cluster else None,
             "digest": self.node.view.digest(),
             # false for --settle seconds after a start with peers: it acts on nothing yet

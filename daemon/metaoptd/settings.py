@@ -27,6 +27,7 @@ class Settings:
     copy_interval: float = 30.0  # seconds between copies of a running trial's checkpoint; 0: never
     shared_dir: Path | None = None  # a folder every node mounts: checkpoint copies go there
     embedded: bool = False  # started by `metaopt` for one run: exit when stdin closes
+    http: str | None = None  # [ADDR:]PORT of the dashboard's API; None: not served
     log_level: str = "info"
     # The cluster (an embedded daemon has none: it runs one experiment for its `metaopt`).
     bind: str = "0.0.0.0"  # the address the gossip port listens on; all interfaces by default
@@ -47,6 +48,14 @@ class Settings:
         if self.transfer_port is not None:
             return self.transfer_port
         return self.port + 1 if self.port else 0
+
+    @property
+    def http_address(self) -> tuple[str, int] | None:
+        """(host, port) of the dashboard, loopback unless an address is given."""
+        if self.http is None:
+            return None
+        host, _, port = str(self.http).rpartition(":")
+        return (host.strip("[]") or "127.0.0.1", int(port))
 
     @property
     def cluster_key_path(self) -> Path:
@@ -83,6 +92,8 @@ def load(data_dir: Path, overrides: dict[str, Any]) -> Settings:
         raise MetaoptError(f"port must be in 0..65535, got {settings.port}")
     if not 0 <= settings.checkpoint_port <= 65535:
         raise MetaoptError(f"transfer_port must be in 0..65535, got {settings.checkpoint_port}")
+    if settings.http is not None:
+        _check_http(str(settings.http))
     if settings.copy_interval < 0:
         raise MetaoptError(f"copy_interval must be >= 0, got {settings.copy_interval}")
     if settings.storage not in BACKENDS:
@@ -100,3 +111,9 @@ def _check_address(address: str) -> None:
     host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
         raise MetaoptError(f"--join {address!r}: expected HOST:PORT, e.g. gpu2.lab:{DEFAULT_PORT}")
+
+
+def _check_http(address: str) -> None:
+    _, _, port = address.rpartition(":")
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise MetaoptError(f"--http {address!r}: expected [ADDR:]PORT, e.g. 8080 or 0.0.0.0:8080")

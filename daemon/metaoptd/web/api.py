@@ -1,0 +1,182 @@
+"""The dashboard's JSON API, read from the node's view (every node holds the whole history).
+
+Routes and their parameters are described by ``openapi.DOCUMENT``, served at
+``/api/openapi.json``. Requests are authorized first: beyond loopback every request carries
+the node's token (``Authorization: Bearer TOKEN``, or ``?token=`` for a page opened from a
+link), and a request that changes anything is refused when it comes from another site.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from metaopt.records import HistoryView
+from metaopt.records import Trial
+from metaopt.records import objective_name
+from metaopt.records import summarize_in
+from metaopt.records import unknown_experiment
+from metaoptd.web import openapi
+from metaoptd.web.http import HttpError
+from metaoptd.web.http import Request
+from metaoptd.web.http import Response
+from metaoptd.web.http import json_response
+from metaoptd.web.openapi import MAX_LIMIT
+from metaoptd.web.openapi import SORTS
+
+_SAFE = ("GET", "HEAD")
+
+
+class Api:
+    def __init__(self, view: Callable[[], HistoryView], token: str | None) -> None:
+        self.view = view
+        self.token = token  # None: loopback only, no token asked
+
+    async def handle(self, request: Request) -> Response:
+        self._authorize(request)
+        parts = list(request.segments)
+        if parts[:1] != ["api"]:
+            raise HttpError(404, f"no such page: {request.path}")
+        if request.method not in _SAFE:
+            raise HttpError(405, f"{request.method} {request.path}: only GET is served here")
+        route = parts[1:]
+        if route == ["openapi.json"]:
+            return json_response(openapi.DOCUMENT)
+        if route == ["experiments"]:
+            return json_response(self.experiments())
+        if len(route) == 2 and route[0] == "experiments":
+            return json_response(self.experiment(route[1]))
+        if len(route) == 3 and route[0] == "experiments" and route[2] == "trials":
+            return json_response(self.trials(route[1], request.query))
+        raise HttpError(404, f"no such endpoint: {request.path} (see /api/openapi.json)")
+
+    # -- authorization -------------------------------------------------------------------------
+
+    def _authorize(self, request: Request) -> None:
+        if request.method not in _SAFE and _cross_site(request):
+            raise HttpError(403, "a request from another site is refused")
+        if self.token is None:
+            return
+        given = request.query.get("token", "")
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            raise HttpError(
+                401,
+                "this dashboard needs its token (Authorization: Bearer TOKEN, or ?token=TOKEN), "
+                "kept in the file http.token of the daemon's data dir",
+            )
+
+    # -- the routes ------------------------------------------------------------------------
+
+    def experiments(self) -> list[dict[str, Any]]:
+        view = self.view()
+        return [_experiment_row(view, e.name) for e in view.experiments()]
+
+    def experiment(self, name: str) -> dict[str, Any]:
+        view = self.view()
+        exp = view.experiment(name)
+        if exp is None:
+            raise HttpError(404, unknown_experiment(view, name))
+        return {
+            **_experiment_row(view, name),
+            "space": exp.space,
+            "command": list(exp.command),
+            "cwd": exp.cwd,
+            "created": exp.created,
+        }
+
+    def trials(self, name: str, query: dict[str, str]) -> dict[str, Any]:
+        view = self.view()
+        exp = view.experiment(name)
+        if exp is None:
+            raise HttpError(404, unknown_experiment(view, name))
+        offset = _integer(query, "offset", 0, 0, None)
+        limit = _integer(query, "limit", 100, 1, MAX_LIMIT)
+        sort = query.get("sort", "created")
+        if sort not in SORTS:
+            raise HttpError(400, f"sort={sort!r}: one of {', '.join(SORTS)}")
+        status = query.get("status")
+        trials = view.trials(name)
+        metric = objective_name(exp, trials)
+        if status is not None:
+            trials = [t for t in trials if t.status.label == status]
+        rows = [trial_row(t, metric) for t in trials]
+        key = sort.lstrip("-")
+        sign = -1.0 if exp.maximize else 1.0
+
+        def order(row: dict[str, Any]) -> tuple[float, str]:
+            value = row[key]
+            if key == "objective":  # best first; trials with no value last either way
+                value = math.inf if value is None else sign * value
+            return (float(value or 0.0), row["id"])
+
+        rows.sort(key=order, reverse=sort.startswith("-"))
+        return {
+            "experiment": name,
+            "objective": metric,
+            "total": len(rows),
+            "offset": offset,
+            "limit": limit,
+            "trials": rows[offset : offset + limit],
+        }
+
+
+def trial_row(trial: Trial, metric: str | None) -> dict[str, Any]:
+    """A trial as the table shows it."""
+    value = trial.objective(metric)
+    failed = trial.status.label in ("failed", "broken")
+    return {
+        "id": trial.id,
+        "status": trial.status.label,
+        "params": trial.params,
+        "objective": value if value is not None and math.isfinite(value) else None,
+        "steps": len(trial.curve),
+        "node": trial.node,
+        "attempt": trial.attempt,
+        "slot": trial.slot,
+        "gpu": trial.gpu,
+        "created": trial.created,
+        "started": trial.started,
+        "ended": trial.ended,
+        "checkpoint_step": trial.checkpoint_step if trial.checkpoint_bytes else None,
+        "stderr_tail": trial.stderr_tail if failed else "",
+    }
+
+
+def _experiment_row(view: HistoryView, name: str) -> dict[str, Any]:
+    exp = view.experiment(name)
+    assert exp is not None
+    row = summarize_in(view, exp).to_dict()
+    value = row.get("best_value")
+    if isinstance(value, float) and not math.isfinite(value):
+        row["best_value"] = None
+    return row
+
+
+def _integer(query: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:
+    text = query.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise HttpError(400, f"{name}={text!r}: not an integer") from None
+    if value < low or (high is not None and value > high):
+        bound = f"{low}..{high}" if high is not None else f">= {low}"
+        raise HttpError(400, f"{name}={value}: must be {bound}")
+    return value
+
+
+def _cross_site(request: Request) -> bool:
+    """A browser names the site a request comes from; one other than this page's is refused."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return urlsplit(origin).netloc != request.headers.get("host", "")

@@ -1,0 +1,190 @@
+"""The OpenAPI 3.1 description of the dashboard's API (served at ``/api/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from metaopt import __version__
+
+SORTS = ("created", "-created", "objective", "-objective", "steps", "-steps")
+MAX_LIMIT = 1000  # trials in one page
+
+_ERROR = {
+    "description": "what is wrong, in the words the CLI uses",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}},
+            }
+        }
+    },
+}
+_NAME = {
+    "name": "name",
+    "in": "path",
+    "required": True,
+    "description": "the experiment's name",
+    "schema": {"type": "string", "minLength": 1},
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_EXPERIMENT = {
+    "type": "object",
+    "required": ["name", "status", "algo", "counts", "best_value"],
+    "properties": {
+        "name": {"type": "string"},
+        "status": {"type": "string"},
+        "algo": {"type": "string"},
+        "max_trials": {"type": "integer"},
+        "objective": {"type": ["string", "null"]},
+        "maximize": {"type": "boolean"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "best_trial": {"type": ["string", "null"]},
+        "best_value": _NUMBER_OR_NULL,
+        "best_params": {"type": ["object", "null"]},
+        "message": {"type": "string"},
+    },
+}
+_TRIAL = {
+    "type": "object",
+    "required": ["id", "status", "params", "objective", "steps", "node", "attempt"],
+    "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string"},
+        "params": {"type": "object"},
+        "objective": _NUMBER_OR_NULL,
+        "steps": {"type": "integer"},
+        "node": {"type": "string"},
+        "attempt": {"type": "integer"},
+        "slot": {"type": ["string", "null"]},
+        "gpu": {"type": ["string", "null"]},
+        "created": {"type": "number"},
+        "started": _NUMBER_OR_NULL,
+        "ended": _NUMBER_OR_NULL,
+        "checkpoint_step": {"type": ["integer", "null"]},
+        "stderr_tail": {"type": "string"},
+    },
+}
+_AUTH = {"401": _ERROR}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "metaoptd dashboard",
+        "version": __version__,
+        "description": "The experiments and trials this node holds (every node holds them all). "
+        "Beyond loopback every request needs the node's token: Authorization: Bearer TOKEN.",
+    },
+    "components": {
+        "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        "schemas": {"Experiment": _EXPERIMENT, "Trial": _TRIAL},
+    },
+    "security": [{}, {"token": []}],
+    "paths": {
+        "/api/openapi.json": {
+            "get": {
+                "summary": "this document",
+                "responses": {"200": _json({"type": "object"}, "the OpenAPI document")},
+            }
+        },
+        "/api/experiments": {
+            "get": {
+                "summary": "every experiment, with its counts and best value",
+                "responses": {
+                    "200": _json(
+                        {"type": "array", "items": {"$ref": "#/components/schemas/Experiment"}},
+                        "the experiments, oldest first",
+                    ),
+                    **_AUTH,
+                },
+            }
+        },
+        "/api/experiments/{name}": {
+            "get": {
+                "summary": "one experiment, with its space and command",
+                "parameters": [_NAME],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Experiment"}, "the experiment"),
+                    "404": _ERROR,
+                    **_AUTH,
+                },
+            }
+        },
+        "/api/experiments/{name}/trials": {
+            "get": {
+                "summary": "one page of an experiment's trials",
+                "parameters": [
+                    _NAME,
+                    {
+                        "name": "offset",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 0, "default": 0},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 1000,
+                            "default": 100,
+                        },
+                    },
+                    {
+                        "name": "sort",
+                        "in": "query",
+                        "description": "objective sorts best first; a leading - reverses",
+                        "schema": {
+                            "type": "string",
+                            "enum": [
+                                "created",
+                                "-created",
+                                "objective",
+                                "-objective",
+                                "steps",
+                                "-steps",
+                            ],
+                            "default": "created",
+                        },
+                    },
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "description": "only trials with this status (completed, failed...)",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["total", "offset", "limit", "trials"],
+                            "properties": {
+                                "experiment": {"type": "string"},
+                                "objective": {"type": ["string", "null"]},
+                                "total": {"type": "integer"},
+                                "offset": {"type": "integer"},
+                                "limit": {"type": "integer"},
+                                "trials": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Trial"},
+                                },
+                            },
+                        },
+                        "the page: trials[offset:offset + limit] of total",
+                    ),
+                    "400": _ERROR,
+                    "404": _ERROR,
+                    **_AUTH,
+                },
+            }
+        },
+    },
+}

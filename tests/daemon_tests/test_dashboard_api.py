@@ -1,0 +1,171 @@
+"""The dashboard's JSON API on a real daemon over real sockets: every endpoint, bad input on
+each, the OpenAPI document, the token beyond loopback, cross-site requests, malformed HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import urllib.error
+import urllib.request
+
+import pytest
+
+from metaoptd.web.openapi import DOCUMENT
+from tests.helpers import submit_quadratic
+
+
+def get(base: str, path: str, **headers: str) -> tuple[int, object]:
+    request = urllib.request.Request(base + path, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def raw(address: tuple[str, int], data: bytes) -> bytes:
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)  # all there is to send
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.fixture
+def served(start_daemon):
+    daemon = start_daemon("--slots", "2", "--http", "0")
+    submit_quadratic(daemon, "exp", "--x~uniform(0, 1)", max_trials=6, objective="loss")
+    daemon.wait_status("done")
+    host, port = daemon.call("ping")["http"].rsplit(":", 1)
+    return daemon, f"http://{host}:{port}", (host, int(port))
+
+
+def test_experiments_and_their_trials_page_by_page(served):
+    daemon, base, _ = served
+    status, experiments = get(base, "/api/experiments")
+    assert status == 200
+    (exp,) = experiments
+    assert (exp["name"], exp["status"], exp["counts"]) == ("exp", "done", {"completed": 6})
+    status, one = get(base, "/api/experiments/exp")
+    assert status == 200
+    assert one["space"] == {"x": "uniform(0, 1)"}
+    assert one["best_value"] == exp["best_value"]
+
+    status, page = get(base, "/api/experiments/exp/trials?sort=objective&limit=4")
+    assert status == 200
+    assert (page["total"], page["offset"], page["limit"], len(page["trials"])) == (6, 0, 4, 4)
+    values = [t["objective"] for t in page["trials"]]
+    assert values == sorted(values)
+    assert values[0] == exp["best_value"]
+    _, rest = get(base, "/api/experiments/exp/trials?sort=objective&limit=4&offset=4")
+    ids = [t["id"] for t in page["trials"] + rest["trials"]]
+    assert len(set(ids)) == 6  # two pages, every trial once
+    row = page["trials"][0]
+    assert row["status"] == "completed"
+    assert row["steps"] == 3
+    assert row["node"] == daemon.call("ping")["node"]
+    _, worst = get(base, "/api/experiments/exp/trials?sort=-objective&limit=1")
+    assert worst["trials"][0]["objective"] == max(
+        t["objective"] for t in page["trials"] + rest["trials"]
+    )
+    _, none = get(base, "/api/experiments/exp/trials?status=failed")
+    assert (none["total"], none["trials"]) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "words"),
+    [
+        ("/api/experiments/nope", 404, "no experiment named 'nope'"),
+        ("/api/experiments/nope/trials", 404, "no experiment named 'nope'"),
+        ("/api/experiments/exp/trials?limit=0", 400, "limit=0: must be 1..1000"),
+        ("/api/experiments/exp/trials?limit=5000", 400, "limit=5000: must be 1..1000"),
+        ("/api/experiments/exp/trials?offset=-1", 400, "offset=-1: must be >= 0"),
+        ("/api/experiments/exp/trials?offset=two", 400, "offset='two': not an integer"),
+        ("/api/experiments/exp/trials?sort=name", 400, "sort='name': one of created"),
+        ("/api/nothing", 404, "no such endpoint: /api/nothing"),
+        ("/../../etc/passwd", 404, "no such page"),
+        ("/api/experiments/..%2F..%2Fetc", 404, "no experiment named '../../etc'"),
+    ],
+)
+def test_bad_requests_are_answered_with_what_is_wrong(served, path, status, words):
+    _, base, _ = served
+    code, body = get(base, path)
+    assert code == status
+    assert words in body["error"]
+
+
+def test_the_openapi_document_describes_every_endpoint_served(served):
+    _, base, _ = served
+    status, document = get(base, "/api/openapi.json")
+    assert status == 200
+    assert document == json.loads(json.dumps(DOCUMENT))
+    assert document["openapi"].startswith("3.1")
+    for path in document["paths"]:
+        concrete = path.replace("{name}", "exp")
+        code, _ = get(base, concrete)
+        assert code == 200, path
+    # every documented enum value of a query parameter is accepted
+    trials = document["paths"]["/api/experiments/{name}/trials"]["get"]["parameters"]
+    (sort,) = [p for p in trials if p["name"] == "sort"]
+    for value in sort["schema"]["enum"]:
+        assert get(base, f"/api/experiments/exp/trials?sort={value}")[0] == 200
+
+
+def test_writes_and_cross_site_requests_are_refused(served):
+    _, _, address = served
+    host = f"{address[0]}:{address[1]}"
+    answer = raw(address, f"POST /api/experiments HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 405")
+    cross = (
+        f"POST /api/experiments HTTP/1.1\r\nHost: {host}\r\nOrigin: http://evil.example\r\n"
+        "Content-Length: 2\r\n\r\n{}"
+    )
+    assert raw(address, cross.encode()).startswith(b"HTTP/1.1 403")
+    site = "Sec-Fetch-Site: cross-site"
+    fetch = f"DELETE /api/experiments/exp HTTP/1.1\r\nHost: {host}\r\n{site}\r\n\r\n"
+    assert raw(address, fetch.encode()).startswith(b"HTTP/1.1 403")
+
+
+def test_malformed_http_gets_an_error_not_a_crash(served):
+    _, base, address = served
+    assert raw(address, b"hello\r\n\r\n").startswith(b"HTTP/1.1 400")
+    assert raw(address, b"GET /api HTTP/1.1\r\nbad header\r\n\r\n").startswith(b"HTTP/1.1 400")
+    huge = b"GET /api/experiments HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n"
+    assert raw(address, huge).startswith(b"HTTP/1.1 431")
+    body = b"POST /api HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n"
+    assert raw(address, body).startswith(b"HTTP/1.1 413")
+    cut = raw(address, b"GET /api/experiments HTTP/1.1\r\n")  # went away mid-request
+    assert cut.startswith(b"HTTP/1.1 400")
+    assert b"the request ended before its headers did" in cut
+    assert get(base, "/api/experiments")[0] == 200  # and the server still answers
+
+
+def test_beyond_loopback_every_request_needs_the_token(start_daemon):
+    daemon = start_daemon("--http", "0.0.0.0:0")
+    port = int(daemon.call("ping")["http"].rsplit(":", 1)[1])
+    path = daemon.data_dir / "http.token"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    token = path.read_text().strip()
+    base = f"http://127.0.0.1:{port}"
+    status, body = get(base, "/api/experiments")
+    assert status == 401
+    assert "http.token of the daemon's data dir" in body["error"]
+    assert get(base, "/api/experiments", Authorization="Bearer wrong")[0] == 401
+    assert get(base, "/api/experiments", Authorization=f"Bearer {token}") == (200, [])
+    assert get(base, f"/api/experiments?token={token}") == (200, [])
+    # the same token after a restart
+    daemon.stop()
+    daemon = start_daemon("--http", "0.0.0.0:0", data_dir=daemon.data_dir)
+    port = int(daemon.call("ping")["http"].rsplit(":", 1)[1])
+    assert get(f"http://127.0.0.1:{port}", f"/api/experiments?token={token}")[0] == 200
+
+
+def test_a_bad_http_address_is_refused_at_start(start_daemon, tmp_path):
+    from tests.helpers import metaoptd
+
+    out = metaoptd("--data-dir", str(tmp_path / "n"), "--http", "localhost:http", "--no-zeroconf")
+    assert out.returncode != 0
+    assert "--http 'localhost:http': expected [ADDR:]PORT" in out.stderr
