@@ -200,7 +200,7 @@ class Daemon:
             return None
         host, port = address
         token = None if is_loopback(host) else ensure_token(self.settings.data_dir)
-        server = HttpServer(Api(lambda: self.node.view, token).handle)
+        server = HttpServer(Api(lambda: self.node.view, self._handle, token).handle)
         try:
             port = await server.start(host, port)
         except OSError as exc:

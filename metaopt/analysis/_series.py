@@ -52,7 +52,8 @@ class Curve:
 
 def curves(history: History, top: int = 10) -> list[Curve]:
     """The learning curves (objective per reported step) of the ``top`` trials by their best
-    step, with every frozen trial's and every stopped one's: what early stopping acted on."""
+    step, with every frozen trial's and every one that completed short of the longest curve:
+    what early stopping acted on."""
     metric = history.objective
     if metric is None:
         return []
@@ -64,7 +65,13 @@ def curves(history: History, top: int = 10) -> list[Curve]:
 
     reported = [t for t in history.trials if _values(t, metric)]
     ranked = sorted(reported, key=lambda t: (best_step(t), t.id))
-    chosen = ranked[:top] + [t for t in ranked[top:] if t.status == TrialStatus.FROZEN]
+    longest = max((len(t.curve) for t in reported), default=0)
+
+    def paused_or_stopped(trial: Trial) -> bool:
+        short = trial.status == TrialStatus.COMPLETED and len(trial.curve) < longest
+        return trial.status == TrialStatus.FROZEN or short
+
+    chosen = ranked[:top] + [t for t in ranked[top:] if paused_or_stopped(t)]
     out = []
     for trial in chosen:
         pairs = [(s, m[metric]) for s, m in trial.curve if _finite(m.get(metric))]
@@ -136,7 +143,7 @@ def failure_signature(stderr_tail: str) -> str:
     line = lines[-1]
     line = re.sub(r"0x[0-9a-fA-F]+", "0x…", line)
     line = re.sub(r"(?:/[\w.+-]+)+", "/…", line)
-    return re.sub(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", "#", line)
+    return re.sub(r"\b\d+(?:\.\d+)?(?:e[-+]?\d+)?\b", "#", line)  # not conv2d, not 0x…
 
 
 @dataclasses.dataclass(frozen=True)

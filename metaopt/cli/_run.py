@@ -15,6 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Any
+from typing import NoReturn
 
 from metaopt import _paths
 from metaopt.algo import load_configs
@@ -121,6 +122,31 @@ def main(argv: list[str]) -> int:
         return fail(str(exc))
 
 
+# the embedded daemon's options and watching: meaningless for a definition sent from elsewhere
+_LOCAL_ONLY = ("parallel", "trials_per_gpu", "storage", "follow", "data_dir")
+
+
+def experiment_from_args(argv: list[str], cwd: str) -> dict[str, Any]:
+    """What ``metaopt ARGV`` run in ``cwd`` would submit, by the CLI's own parsing and checks,
+    for callers that are no shell (the dashboard's form): the same errors, as MetaoptError."""
+
+    def refuse(message: str) -> NoReturn:
+        raise MetaoptError(message)
+
+    parser = build_parser()
+    parser.error = refuse  # type: ignore[method-assign]
+    if not os.path.isabs(cwd) or not os.path.isdir(cwd):
+        raise MetaoptError(f"working directory {cwd!r}: not an absolute path to a folder")
+    args = parser.parse_args(argv)
+    if not args.command:
+        raise MetaoptError("give a script to run, e.g. train.py --lr~'loguniform(1e-5, 1e-1)'")
+    for name in _LOCAL_ONLY:
+        if getattr(args, name) not in (None, False):
+            flag = "--" + name.replace("_", "-")
+            raise MetaoptError(f"{flag}: an option of `metaopt` run from a shell, not here")
+    return build_experiment(args, cwd)
+
+
 def _algo_options(pairs: list[str]) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for pair in pairs:
@@ -135,9 +161,13 @@ def _algo_options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
-def build_experiment(args: argparse.Namespace) -> dict[str, Any]:
-    """The definition sent to the daemon; every user error is caught here, before anything runs."""
-    command = resolve_command(args.command)
+def build_experiment(args: argparse.Namespace, cwd: str | None = None) -> dict[str, Any]:
+    """The definition sent to the daemon; every user error is caught here, before anything runs.
+
+    ``cwd``: where the command is run from (this process's working directory by default).
+    """
+    cwd = cwd or os.getcwd()
+    command = resolve_command(args.command, cwd)
     _, space = parse_command(command)
     if not space and args.algo != "list":
         raise MetaoptError(
@@ -153,7 +183,7 @@ def build_experiment(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "name": args.name or Path(args.command[0]).stem,
         "command": command,
-        "cwd": os.getcwd(),
+        "cwd": cwd,
         "env": _env(args.env),
         "algo": args.algo,
         "algo_options": options,
@@ -165,16 +195,17 @@ def build_experiment(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def resolve_command(command: list[str]) -> list[str]:
+def resolve_command(command: list[str], cwd: str | None = None) -> list[str]:
     """Absolute paths, so a daemon started elsewhere (by cron) runs exactly this."""
+    cwd = cwd or os.getcwd()
     program, rest = command[0], command[1:]
     if program.endswith(".py"):
-        script = Path(program)
+        script = Path(cwd, program)
         if not script.is_file():
-            raise MetaoptError(f"script not found: {program} (in {os.getcwd()})")
+            raise MetaoptError(f"script not found: {program} (in {cwd})")
         return [sys.executable, str(script.resolve()), *rest]
     if os.sep in program:
-        path = Path(program)
+        path = Path(cwd, program)
         if not path.is_file() or not os.access(path, os.X_OK):
             raise MetaoptError(f"not an executable file: {program}")
         return [str(path.resolve()), *rest]

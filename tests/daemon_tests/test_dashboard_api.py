@@ -12,11 +12,21 @@ import urllib.request
 import pytest
 
 from metaoptd.web.openapi import DOCUMENT
+from tests.helpers import SCRIPTS
+from tests.helpers import metaopt
 from tests.helpers import submit_quadratic
 
 
 def get(base: str, path: str, **headers: str) -> tuple[int, object]:
-    request = urllib.request.Request(base + path, headers=headers)
+    return send(urllib.request.Request(base + path, headers=headers))
+
+
+def post(base: str, path: str, body: object = None) -> tuple[int, object]:
+    data = json.dumps(body).encode() if body is not None else b""
+    return send(urllib.request.Request(base + path, data=data, method="POST"))
+
+
+def send(request: urllib.request.Request) -> tuple[int, object]:
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
             return reply.status, json.loads(reply.read())
@@ -103,7 +113,7 @@ def test_the_openapi_document_describes_every_endpoint_served(served):
     assert status == 200
     assert document == json.loads(json.dumps(DOCUMENT))
     assert document["openapi"].startswith("3.1")
-    for path in document["paths"]:
+    for path in (p for p, methods in document["paths"].items() if "get" in methods):
         concrete = path.replace("{name}", "exp")
         code, _ = get(base, concrete)
         assert code == 200, path
@@ -114,11 +124,14 @@ def test_the_openapi_document_describes_every_endpoint_served(served):
         assert get(base, f"/api/experiments/exp/trials?sort={value}")[0] == 200
 
 
-def test_writes_and_cross_site_requests_are_refused(served):
+def test_cross_site_requests_and_other_methods_are_refused(served):
     _, _, address = served
     host = f"{address[0]}:{address[1]}"
-    answer = raw(address, f"POST /api/experiments HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    answer = raw(address, f"PUT /api/experiments HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
     assert answer.startswith(b"HTTP/1.1 405")
+    answer = raw(address, f"POST /api/experiments HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b'expected {\\"args\\"' in answer
     cross = (
         f"POST /api/experiments HTTP/1.1\r\nHost: {host}\r\nOrigin: http://evil.example\r\n"
         "Content-Length: 2\r\n\r\n{}"
@@ -169,3 +182,63 @@ def test_a_bad_http_address_is_refused_at_start(start_daemon, tmp_path):
     out = metaoptd("--data-dir", str(tmp_path / "n"), "--http", "localhost:http", "--no-zeroconf")
     assert out.returncode != 0
     assert "--http 'localhost:http': expected [ADDR:]PORT" in out.stderr
+
+
+def test_the_form_schedules_an_experiment_checked_as_the_cli_checks_it(served, tmp_path):
+    daemon, base, _ = served
+    args = ["--max-trials", "3", "--name", "web", "quadratic.py", "--x~uniform(0, 1)"]
+    status, body = post(base, "/api/experiments", {"args": args, "cwd": str(SCRIPTS)})
+    assert (status, body) == (201, {"name": "web", "state": "created"})
+    assert daemon.wait_status("done", name="web")["counts"] == {"completed": 3}
+    _, exp = get(base, "/api/experiments/web")
+    assert exp["command"][1] == str(SCRIPTS / "quadratic.py")
+    assert exp["cwd"] == str(SCRIPTS)
+    # a malformed prior, a missing script, a bad option: the CLI's own words
+    for bad in (
+        ["quadratic.py", "--x~uniform(1)"],
+        ["nope.py", "--x~uniform(0, 1)"],
+        ["--max-trials", "many", "quadratic.py", "--x~uniform(0, 1)"],
+        ["quadratic.py"],
+    ):
+        shell = metaopt(tmp_path / "cli", *bad)
+        assert shell.returncode == 2
+        said = shell.stderr[shell.stderr.rfind("metaopt: ") :].removeprefix("metaopt: ")
+        said = said.removeprefix("error: ").rstrip()  # argparse's words begin with "error: "
+        status, body = post(base, "/api/experiments", {"args": bad, "cwd": str(SCRIPTS)})
+        assert status == 400, bad
+        assert body["error"].rstrip() == said, bad
+    for body, words in (
+        (
+            {
+                "args": ["--parallel", "2", "quadratic.py", "--x~uniform(0, 1)"],
+                "cwd": str(SCRIPTS),
+            },
+            "--parallel: an option of `metaopt` run from a shell",
+        ),
+        (
+            {"args": ["quadratic.py", "--x~uniform(0, 1)"], "cwd": "relative"},
+            "working directory 'relative': not an absolute path",
+        ),
+        ({"args": "quadratic.py"}, 'expected {"args"'),
+    ):
+        status, answer = post(base, "/api/experiments", body)
+        assert status == 400
+        assert words in answer["error"]
+
+
+def test_stop_and_resume_from_the_api(start_daemon):
+    daemon = start_daemon("--slots", "1", "--http", "0")
+    base = "http://" + daemon.call("ping")["http"]
+    submit_quadratic(daemon, "long", "--x~uniform(0, 1)", "--sleep=0.5", max_trials=20)
+    daemon.wait_status("running", name="long")
+    status, body = post(base, "/api/experiments/long/stop")
+    assert status == 200
+    assert body["was"] == "running"
+    assert get(base, "/api/experiments/long")[1]["status"] == "stopped"
+    status, body = post(base, "/api/experiments/long/resume", {"max_trials": 2})
+    assert status == 200
+    assert daemon.wait_status("done", name="long")["counts"].get("completed", 0) >= 2
+    assert post(base, "/api/experiments/nope/stop")[0] == 404
+    status, body = post(base, "/api/experiments/long/resume", {"max_trials": 0})
+    assert status == 400
+    assert "--max-trials must be at least 1" in body["error"]

@@ -1,19 +1,23 @@
 """The dashboard's JSON API, read from the node's view (every node holds the whole history).
 
 Routes and their parameters are described by ``openapi.DOCUMENT``, served at
-``/api/openapi.json``. Requests are authorized first: beyond loopback every request carries
-the node's token (``Authorization: Bearer TOKEN``, or ``?token=`` for a page opened from a
-link), and a request that changes anything is refused when it comes from another site.
+``/api/openapi.json``. Writes (schedule, stop, resume) go through the daemon's own control
+requests, and a new experiment through the CLI's own checks. Requests are authorized first:
+beyond loopback every request carries the node's token (``Authorization: Bearer TOKEN``, or
+``?token=`` for a page opened from a link), and a request that changes anything is refused
+when it comes from another site.
 """
 
 from __future__ import annotations
 
 import hmac
 import math
+from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from metaopt.errors import MetaoptError
 from metaopt.records import HistoryView
 from metaopt.records import Trial
 from metaopt.records import objective_name
@@ -30,9 +34,13 @@ from metaoptd.web.openapi import SORTS
 _SAFE = ("GET", "HEAD")
 
 
+Call = Callable[[str, dict[str, Any]], Awaitable[Any]]  # a control request: op, arguments
+
+
 class Api:
-    def __init__(self, view: Callable[[], HistoryView], token: str | None) -> None:
+    def __init__(self, view: Callable[[], HistoryView], call: Call, token: str | None) -> None:
         self.view = view
+        self.call = call  # the daemon's own control requests: submit, stop, resume
         self.token = token  # None: loopback only, no token asked
 
     async def handle(self, request: Request) -> Response:
@@ -40,9 +48,11 @@ class Api:
         parts = list(request.segments)
         if parts[:1] != ["api"]:
             raise HttpError(404, f"no such page: {request.path}")
-        if request.method not in _SAFE:
-            raise HttpError(405, f"{request.method} {request.path}: only GET is served here")
         route = parts[1:]
+        if request.method == "POST":
+            return await self._post(route, request)
+        if request.method not in _SAFE:
+            raise HttpError(405, f"{request.method} {request.path}: GET or POST")
         if route == ["openapi.json"]:
             return json_response(openapi.DOCUMENT)
         if route == ["experiments"]:
@@ -52,6 +62,42 @@ class Api:
         if len(route) == 3 and route[0] == "experiments" and route[2] == "trials":
             return json_response(self.trials(route[1], request.query))
         raise HttpError(404, f"no such endpoint: {request.path} (see /api/openapi.json)")
+
+    async def _post(self, route: list[str], request: Request) -> Response:
+        body = request.json()
+        if route == ["experiments"]:
+            return json_response(await self.schedule(body), 201)
+        if len(route) == 3 and route[0] == "experiments" and route[2] in ("stop", "resume"):
+            name = route[1]
+            self.experiment(name)  # 404 for an unknown name
+            args: dict[str, Any] = {"name": name}
+            if route[2] == "resume" and isinstance(body, dict) and "max_trials" in body:
+                args["max_trials"] = body["max_trials"]
+            return json_response(await self._control(route[2], args))
+        raise HttpError(405, f"POST {request.path}: not a route that takes POST")
+
+    async def schedule(self, body: Any) -> dict[str, Any]:
+        """A new experiment from the form: the arguments of ``metaopt`` and where to run them,
+        checked by the CLI's own code, so a mistake reads as it would in a shell."""
+        from metaopt.cli._run import experiment_from_args
+
+        if not isinstance(body, dict) or not isinstance(body.get("args"), list):
+            raise HttpError(400, 'expected {"args": ["train.py", "--lr~..."], "cwd": "/path"}')
+        argv = body["args"]
+        if not all(isinstance(a, str) for a in argv) or not isinstance(body.get("cwd"), str):
+            raise HttpError(400, "args must be strings, and cwd the folder to run them from")
+        try:
+            experiment = experiment_from_args(argv, body["cwd"])
+        except MetaoptError as exc:
+            raise HttpError(400, str(exc)) from None
+        result: dict[str, Any] = await self._control("submit", {"experiment": experiment})
+        return result
+
+    async def _control(self, op: str, args: dict[str, Any]) -> Any:
+        try:
+            return await self.call(op, args)
+        except MetaoptError as exc:  # the daemon's answer to a bad request
+            raise HttpError(400, str(exc)) from None
 
     # -- authorization -------------------------------------------------------------------------
 

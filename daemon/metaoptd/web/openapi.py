@@ -73,6 +73,11 @@ _TRIAL = {
     },
 }
 _AUTH = {"401": _ERROR}
+_WRITE = {"401": _ERROR, "403": _ERROR}  # no token; a request from another site
+_STATE = _json(
+    {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+    "what the daemon did, as `metaopt stop` or `resume` prints it",
+)
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -104,6 +109,66 @@ DOCUMENT: dict[str, Any] = {
                     ),
                     **_AUTH,
                 },
+            },
+            "post": {
+                "summary": "schedule an experiment: what `metaopt ARGS` run in cwd would submit",
+                "description": "The arguments are checked by the CLI's own code: a malformed "
+                "prior or a missing script is refused with the message the CLI prints.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["args", "cwd"],
+                                "properties": {
+                                    "args": {"type": "array", "items": {"type": "string"}},
+                                    "cwd": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "required": ["name", "state"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "state": {"type": "string"},
+                            },
+                        },
+                        "created, resumed, or already running",
+                    ),
+                    "400": _ERROR,
+                    **_WRITE,
+                },
+            },
+        },
+        "/api/experiments/{name}/stop": {
+            "post": {
+                "summary": "stop it: its running trials are interrupted and requeued",
+                "parameters": [_NAME],
+                "responses": {"200": _STATE, "404": _ERROR, **_WRITE},
+            }
+        },
+        "/api/experiments/{name}/resume": {
+            "post": {
+                "summary": "start a stopped or broken one again; max_trials extends a done one",
+                "parameters": [_NAME],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": ["object", "null"],
+                                "properties": {"max_trials": {"type": "integer", "minimum": 1}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _STATE, "400": _ERROR, "404": _ERROR, **_WRITE},
             }
         },
         "/api/experiments/{name}": {
