@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--http",
         metavar="[ADDR:]PORT",
-        help="serve the dashboard's API there (off by default; ADDR 127.0.0.1 unless given; "
-        "beyond loopback it needs the token in DATA_DIR/http.token)",
+        help="serve the dashboard's API there (off by default; ADDR 127.0.0.1 unless given); "
+        "writes, and beyond loopback every request, need the token in DATA_DIR/http.token",
     )
     parser.add_argument(
         "--detach", action="store_true", help="run in the background (pidfile in the data dir)"

@@ -199,8 +199,9 @@ class Daemon:
         if address is None:
             return None
         host, port = address
-        token = None if is_loopback(host) else ensure_token(self.settings.data_dir)
-        server = HttpServer(Api(lambda: self.node.view, self._handle, token).handle)
+        token = ensure_token(self.settings.data_dir)
+        loopback = is_loopback(host)
+        server = HttpServer(Api(lambda: self.node.view, self._handle, token, loopback).handle)
         try:
             port = await server.start(host, port)
         except OSError as exc:
@@ -209,8 +210,9 @@ class Daemon:
             ) from None
         self._http = f"{host}:{port}"
         shown = f"[{host}]" if ":" in host else host
-        how = "" if token is None else f" (token in {self.settings.data_dir / TOKEN_NAME})"
-        _log.info("dashboard API on http://%s:%d/api/experiments%s", shown, port, how)
+        need = "writes need" if loopback else "every request needs"
+        how = f"{need} the token in {self.settings.data_dir / TOKEN_NAME}"
+        _log.info("dashboard API on http://%s:%d/api/experiments (%s)", shown, port, how)
         return server
 
     async def _listen_for_checkpoints(self, files: CheckpointServer) -> int:

@@ -21,9 +21,14 @@ def get(base: str, path: str, **headers: str) -> tuple[int, object]:
     return send(urllib.request.Request(base + path, headers=headers))
 
 
-def post(base: str, path: str, body: object = None) -> tuple[int, object]:
+def post(base: str, path: str, body: object = None, token: str = "") -> tuple[int, object]:
     data = json.dumps(body).encode() if body is not None else b""
-    return send(urllib.request.Request(base + path, data=data, method="POST"))
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return send(urllib.request.Request(base + path, data=data, headers=headers, method="POST"))
+
+
+def token_of(daemon) -> str:
+    return (daemon.data_dir / "http.token").read_text().strip()
 
 
 def send(request: urllib.request.Request) -> tuple[int, object]:
@@ -125,11 +130,14 @@ def test_the_openapi_document_describes_every_endpoint_served(served):
 
 
 def test_cross_site_requests_and_other_methods_are_refused(served):
-    _, _, address = served
+    daemon, _, address = served
     host = f"{address[0]}:{address[1]}"
-    answer = raw(address, f"PUT /api/experiments HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-    assert answer.startswith(b"HTTP/1.1 405")
     answer = raw(address, f"POST /api/experiments HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 401")  # a write needs the token, on loopback too
+    auth = f"Authorization: Bearer {token_of(daemon)}"
+    answer = raw(address, f"PUT /api/experiments HTTP/1.1\r\n{auth}\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 405")
+    answer = raw(address, f"POST /api/experiments HTTP/1.1\r\n{auth}\r\n\r\n".encode())
     assert answer.startswith(b"HTTP/1.1 400")
     assert b'expected {\\"args\\"' in answer
     cross = (
@@ -186,8 +194,9 @@ def test_a_bad_http_address_is_refused_at_start(start_daemon, tmp_path):
 
 def test_the_form_schedules_an_experiment_checked_as_the_cli_checks_it(served, tmp_path):
     daemon, base, _ = served
+    token = token_of(daemon)
     args = ["--max-trials", "3", "--name", "web", "quadratic.py", "--x~uniform(0, 1)"]
-    status, body = post(base, "/api/experiments", {"args": args, "cwd": str(SCRIPTS)})
+    status, body = post(base, "/api/experiments", {"args": args, "cwd": str(SCRIPTS)}, token)
     assert (status, body) == (201, {"name": "web", "state": "created"})
     assert daemon.wait_status("done", name="web")["counts"] == {"completed": 3}
     _, exp = get(base, "/api/experiments/web")
@@ -204,7 +213,7 @@ def test_the_form_schedules_an_experiment_checked_as_the_cli_checks_it(served, t
         assert shell.returncode == 2
         said = shell.stderr[shell.stderr.rfind("metaopt: ") :].removeprefix("metaopt: ")
         said = said.removeprefix("error: ").rstrip()  # argparse's words begin with "error: "
-        status, body = post(base, "/api/experiments", {"args": bad, "cwd": str(SCRIPTS)})
+        status, body = post(base, "/api/experiments", {"args": bad, "cwd": str(SCRIPTS)}, token)
         assert status == 400, bad
         assert body["error"].rstrip() == said, bad
     for body, words in (
@@ -221,7 +230,7 @@ def test_the_form_schedules_an_experiment_checked_as_the_cli_checks_it(served, t
         ),
         ({"args": "quadratic.py"}, 'expected {"args"'),
     ):
-        status, answer = post(base, "/api/experiments", body)
+        status, answer = post(base, "/api/experiments", body, token)
         assert status == 400
         assert words in answer["error"]
 
@@ -231,14 +240,16 @@ def test_stop_and_resume_from_the_api(start_daemon):
     base = "http://" + daemon.call("ping")["http"]
     submit_quadratic(daemon, "long", "--x~uniform(0, 1)", "--sleep=0.5", max_trials=20)
     daemon.wait_status("running", name="long")
-    status, body = post(base, "/api/experiments/long/stop")
+    assert post(base, "/api/experiments/long/stop")[0] == 401  # no token: refused
+    token = token_of(daemon)
+    status, body = post(base, "/api/experiments/long/stop", token=token)
     assert status == 200
     assert body["was"] == "running"
     assert get(base, "/api/experiments/long")[1]["status"] == "stopped"
-    status, body = post(base, "/api/experiments/long/resume", {"max_trials": 2})
+    status, body = post(base, "/api/experiments/long/resume", {"max_trials": 2}, token)
     assert status == 200
     assert daemon.wait_status("done", name="long")["counts"].get("completed", 0) >= 2
-    assert post(base, "/api/experiments/nope/stop")[0] == 404
-    status, body = post(base, "/api/experiments/long/resume", {"max_trials": 0})
+    assert post(base, "/api/experiments/nope/stop", token=token)[0] == 404
+    status, body = post(base, "/api/experiments/long/resume", {"max_trials": 0}, token)
     assert status == 400
     assert "--max-trials must be at least 1" in body["error"]

@@ -3,9 +3,9 @@
 Routes and their parameters are described by ``openapi.DOCUMENT``, served at
 ``/api/openapi.json``. Writes (schedule, stop, resume) go through the daemon's own control
 requests, and a new experiment through the CLI's own checks. Requests are authorized first:
-beyond loopback every request carries the node's token (``Authorization: Bearer TOKEN``, or
-``?token=`` for a page opened from a link), and a request that changes anything is refused
-when it comes from another site.
+every write, and beyond loopback every request, carries the node's token (``Authorization:
+Bearer TOKEN``, or ``?token=`` for a page opened from a link), and a write is refused when it
+comes from another site.
 """
 
 from __future__ import annotations
@@ -38,10 +38,15 @@ Call = Callable[[str, dict[str, Any]], Awaitable[Any]]  # a control request: op,
 
 
 class Api:
-    def __init__(self, view: Callable[[], HistoryView], call: Call, token: str | None) -> None:
+    def __init__(
+        self, view: Callable[[], HistoryView], call: Call, token: str, loopback: bool
+    ) -> None:
         self.view = view
         self.call = call  # the daemon's own control requests: submit, stop, resume
-        self.token = token  # None: loopback only, no token asked
+        self.token = token
+        # On loopback, reads need no token; writes always do: every local user reaches a
+        # loopback port, and a write starts commands as the daemon's user.
+        self.loopback = loopback
 
     async def handle(self, request: Request) -> Response:
         self._authorize(request)
@@ -104,7 +109,7 @@ class Api:
     def _authorize(self, request: Request) -> None:
         if request.method not in _SAFE and _cross_site(request):
             raise HttpError(403, "a request from another site is refused")
-        if self.token is None:
+        if self.loopback and request.method in _SAFE:
             return
         given = request.query.get("token", "")
         auth = request.headers.get("authorization", "")

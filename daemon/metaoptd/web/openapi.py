@@ -85,7 +85,8 @@ DOCUMENT: dict[str, Any] = {
         "title": "metaoptd dashboard",
         "version": __version__,
         "description": "The experiments and trials this node holds (every node holds them all). "
-        "Beyond loopback every request needs the node's token: Authorization: Bearer TOKEN.",
+        "Every write, and beyond loopback every request, needs the node's token "
+        "(DATA_DIR/http.token): Authorization: Bearer TOKEN.",
     },
     "components": {
         "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},

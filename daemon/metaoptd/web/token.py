@@ -1,4 +1,4 @@
-"""The dashboard's token: made at the first start beyond loopback, readable by its owner only."""
+"""The dashboard's token: made at the first start with --http, readable by its owner only."""
 
 from __future__ import annotations
 
