@@ -79,7 +79,7 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
     # -- the two questions --------------------------------------------------------------------
 
     def lease(self, history: SearchHistory) -> Lease | None:
-        choice = self._decide(history, None)
+        choice = self._decide(history, None, self.trusted_rung(history))
         return choice[0] if choice is not None else None
 
     def go_on(self, history: SearchHistory, trial: Trial, until: int) -> bool:
@@ -91,7 +91,7 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
         trusted = self.trusted_rung(history)
         if done < trusted:
             return True  # values this early mislead here: trials train further
-        choice = self._decide(history, trial)
+        choice = self._decide(history, trial, trusted)
         if choice is None:
             return True
         winner, best_score, own_score = choice
@@ -124,9 +124,10 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
     # -- one decision ----------------------------------------------------------------------------
 
     def _decide(
-        self, history: SearchHistory, judged: Trial | None
+        self, history: SearchHistory, judged: Trial | None, trusted: int
     ) -> tuple[Lease, float, float] | None:
-        """(winner, its score, the judged trial's score) with ``judged`` counted as frozen."""
+        """(winner, its score, the judged trial's score) with ``judged`` counted as frozen;
+        ``trusted``: the first rung whose values are trusted (``trusted_rung``)."""
         import numpy as np
 
         from metaopt.algo._freezethaw_model import Scorer
@@ -138,7 +139,6 @@ class FreezeThawAlgorithm(MultiFidelityAlgorithm):
         started = [t for t in trials if curves[t.id] or not t.status.is_finished()]
         if judged is None and len(started) < self.n_init:
             return self._new_lease(history)
-        trusted = self.trusted_rung(history)
         if judged is None and trusted < high and rng.random() < self.settings["p_sh"]:
             ladder = [r for r in self.rungs if r >= trusted]
             thaw = promotion(trials, ladder, self.fidelity.base, history)

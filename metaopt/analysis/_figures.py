@@ -90,7 +90,7 @@ def _slice(fig: Any, histories: Sequence[History], top: int) -> None:
         ax.set_xlabel(sample.param)
         if sample.labels:
             ax.set_xticks(range(len(sample.labels)), sample.labels, rotation=30, fontsize=7)
-        elif "log" in h.experiment.space.get(sample.param, "") and min(sample.values) > 0:
+        elif _series.log_scaled(h, sample.param) and min(sample.values) > 0:
             ax.set_xscale("log")
         if i % cols == 0:
             ax.set_ylabel(_objective_label(h))
@@ -198,7 +198,7 @@ def _sign(h: History) -> float:
 
 def _scaled(h: History, sample: _series.Sample) -> list[float]:
     values = list(sample.values)
-    if not sample.labels and "log" in h.experiment.space.get(sample.param, ""):
+    if not sample.labels and _series.log_scaled(h, sample.param):
         values = [math.log(v) if v > 0 else 0.0 for v in values]
     return _unit(values)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from metaopt._history import History
+from metaopt.analysis._series import log_scaled
 from metaopt.analysis._series import samples
 from metaopt.errors import MetaoptError
 
@@ -38,11 +39,12 @@ def importance(history: History, seed: int = 0) -> dict[str, float]:
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.inspection import permutation_importance
 
-    logs = {name for name, prior in history.experiment.space.items() if "log" in prior}
     order = np.argsort(columns[0].trial_ids)  # by trial: the same trials, the same answer
     x = np.column_stack(
         [
-            np.log(np.maximum(s.values, 1e-300)) if s.param in logs and not s.labels else s.values
+            np.log(np.maximum(s.values, 1e-300))
+            if not s.labels and log_scaled(history, s.param)
+            else s.values
             for s in columns
         ]
     )[order]

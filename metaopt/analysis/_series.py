@@ -15,6 +15,7 @@ from metaopt._history import History
 from metaopt.records import Trial
 from metaopt.records import TrialStatus
 from metaopt.records import ranked_trials
+from metaopt.space import parse_prior
 
 _FAILED = (TrialStatus.FAILED, TrialStatus.BROKEN)
 
@@ -110,6 +111,12 @@ def samples(history: History) -> list[Sample]:
             indices = tuple(float(index[str(v)]) for v in raw)
             out.append(Sample(name, indices, objective, ids, labels))
     return out
+
+
+def log_scaled(history: History, param: str) -> bool:
+    """Whether ``param``'s prior spreads its values on a log scale (loguniform...)."""
+    text = history.experiment.space.get(param)
+    return text is not None and parse_prior(text, param).log
 
 
 @dataclasses.dataclass(frozen=True)

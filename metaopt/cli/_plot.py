@@ -37,12 +37,13 @@ def plot(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.top < 1:
         parser.error("--top must be at least 1")
+    kinds = analysis.KINDS if args.kind == "all" else (args.kind,)
     try:
         own = history(args.name, args.data_dir)
-        every = histories(args.data_dir)
+        # the other experiments are read only for the leaderboard
+        every = histories(args.data_dir) if "leaderboard" in kinds else [own]
     except MetaoptError as exc:
         return fail(str(exc))
-    kinds = analysis.KINDS if args.kind == "all" else (args.kind,)
     written = 0
     for kind in kinds:
         path = _target(args.output, args.name, kind, every_kind=args.kind == "all")

@@ -14,6 +14,7 @@ import pytest
 from metaoptd.web.openapi import DOCUMENT
 from tests.helpers import SCRIPTS
 from tests.helpers import metaopt
+from tests.helpers import metaoptd
 from tests.helpers import submit_quadratic
 
 
@@ -184,9 +185,7 @@ def test_beyond_loopback_every_request_needs_the_token(start_daemon):
     assert get(f"http://127.0.0.1:{port}", f"/api/experiments?token={token}")[0] == 200
 
 
-def test_a_bad_http_address_is_refused_at_start(start_daemon, tmp_path):
-    from tests.helpers import metaoptd
-
+def test_a_bad_http_address_is_refused_at_start(tmp_path):
     out = metaoptd("--data-dir", str(tmp_path / "n"), "--http", "localhost:http", "--no-zeroconf")
     assert out.returncode != 0
     assert "--http 'localhost:http': expected [ADDR:]PORT" in out.stderr
