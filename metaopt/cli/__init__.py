@@ -2,7 +2,8 @@
 
 metaopt [--data-dir DIR] [options] SCRIPT [ARGS...]   run (or resume) an experiment
 metaopt [--data-dir DIR] SUBCOMMAND ...               status, follow, top, history, stop,
-                                                      resume, delete, peers, plot
+                                                      resume, delete, peers, plot,
+                                                      dashboard
 
 Options before the subcommand work as with git or docker: ``metaopt --data-dir D status``.
 """
@@ -27,6 +28,7 @@ SUBCOMMANDS = {
     "delete": ("_manage", "delete", "remove an experiment, its trials and their folders"),
     "peers": ("_inspect", "peers", "the cluster's members: state, address, trials running"),
     "plot": ("_plot", "plot", "plot an experiment: history, curves, slice, importance..."),
+    "dashboard": ("_dashboard", "dashboard", "open the web page: experiments, plots, cluster"),
 }
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `... | head`
 

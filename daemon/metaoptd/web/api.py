@@ -1,22 +1,26 @@
 """The dashboard's JSON API, read from the node's view (every node holds the whole history).
 
 Routes and their parameters are described by ``openapi.DOCUMENT``, served at
-``/api/openapi.json``. Writes (schedule, stop, resume) go through the daemon's own control
-requests, and a new experiment through the CLI's own checks. Requests are authorized first:
-every write, and beyond loopback every request, carries the node's token (``Authorization:
-Bearer TOKEN``, or ``?token=`` for a page opened from a link), and a write is refused when it
-comes from another site.
+``/api/openapi.json``; ``/`` is the page that shows them (``pages``). Writes (schedule, stop,
+resume) go through the daemon's own control requests, and a new experiment through the CLI's
+own checks. Requests are authorized first: every write, and beyond loopback every request,
+carries the node's token (``Authorization: Bearer TOKEN``, or ``?token=`` for a page opened
+from a link), and a write is refused when it comes from another site.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import math
+import shlex
 from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from metaopt._history import History
+from metaopt.analysis import importance
 from metaopt.errors import MetaoptError
 from metaopt.records import HistoryView
 from metaopt.records import Trial
@@ -24,12 +28,14 @@ from metaopt.records import objective_name
 from metaopt.records import summarize_in
 from metaopt.records import unknown_experiment
 from metaoptd.web import openapi
+from metaoptd.web.charts import series
 from metaoptd.web.http import HttpError
 from metaoptd.web.http import Request
 from metaoptd.web.http import Response
 from metaoptd.web.http import json_response
 from metaoptd.web.openapi import MAX_LIMIT
 from metaoptd.web.openapi import SORTS
+from metaoptd.web.pages import Pages
 
 _SAFE = ("GET", "HEAD")
 
@@ -39,36 +45,60 @@ Call = Callable[[str, dict[str, Any]], Awaitable[Any]]  # a control request: op,
 
 class Api:
     def __init__(
-        self, view: Callable[[], HistoryView], call: Call, token: str, loopback: bool
+        self,
+        view: Callable[[], HistoryView],
+        call: Call | None,
+        token: str,
+        loopback: bool,
+        source: str = "",
     ) -> None:
         self.view = view
-        self.call = call  # the daemon's own control requests: submit, stop, resume
+        # The daemon's own control requests (submit, stop, resume, peers); None for a page
+        # served from the store files with no daemon: it shows, and changes nothing.
+        self.call = call
         self.token = token
         # On loopback, reads need no token; writes always do: every local user reaches a
         # loopback port, and a write starts commands as the daemon's user.
         self.loopback = loopback
+        self.source = source  # what the view is read from, as the page names it
+        self.pages = Pages()
+        self._importance: dict[str, tuple[int, dict[str, Any]]] = {}
 
     async def handle(self, request: Request) -> Response:
         self._authorize(request)
         parts = list(request.segments)
+        if request.method not in _SAFE and request.method != "POST":
+            raise HttpError(405, f"{request.method} {request.path}: GET or POST")
         if parts[:1] != ["api"]:
-            raise HttpError(404, f"no such page: {request.path}")
+            if request.method == "POST":
+                raise HttpError(405, f"POST {request.path}: a page takes no POST")
+            return self.pages.serve(parts)
         route = parts[1:]
         if request.method == "POST":
             return await self._post(route, request)
-        if request.method not in _SAFE:
-            raise HttpError(405, f"{request.method} {request.path}: GET or POST")
         if route == ["openapi.json"]:
             return json_response(openapi.DOCUMENT)
+        if route == ["state"]:
+            return json_response(self.state())
+        if route == ["members"]:
+            return json_response(await self.members())
         if route == ["experiments"]:
             return json_response(self.experiments())
         if len(route) == 2 and route[0] == "experiments":
             return json_response(self.experiment(route[1]))
         if len(route) == 3 and route[0] == "experiments" and route[2] == "trials":
             return json_response(self.trials(route[1], request.query))
+        if len(route) == 3 and route[0] == "experiments" and route[2] == "series":
+            return json_response(series(self._history(route[1])))
+        if len(route) == 3 and route[0] == "experiments" and route[2] == "importance":
+            return json_response(await self.importance(route[1]))
         raise HttpError(404, f"no such endpoint: {request.path} (see /api/openapi.json)")
 
     async def _post(self, route: list[str], request: Request) -> Response:
+        if self.call is None:
+            raise HttpError(
+                403, f"read-only: no daemon runs, this page shows {self.source}; start metaoptd"
+            )
         body = request.json()
         if route == ["experiments"]:
             return json_response(await self.schedule(body), 201)
@@ -86,8 +116,15 @@ class Api:
         checked by the CLI's own code, so a mistake reads as it would in a shell."""
         from metaopt.cli._run import experiment_from_args
 
+        if isinstance(body, dict) and isinstance(body.get("line"), str) and "args" not in body:
+            try:  # a command line as a shell would split it
+                body = {**body, "args": shlex.split(body["line"])}
+            except ValueError as exc:
+                raise HttpError(400, f"the command line cannot be split: {exc}") from None
         if not isinstance(body, dict) or not isinstance(body.get("args"), list):
-            raise HttpError(400, 'expected {"args": ["train.py", "--lr~..."], "cwd": "/path"}')
+            raise HttpError(
+                400, 'expected {"args": ["train.py", "--lr~..."] or "line": "...", "cwd": "/path"}'
+            )
         argv = body["args"]
         if not all(isinstance(a, str) for a in argv) or not isinstance(body.get("cwd"), str):
             raise HttpError(400, "args must be strings, and cwd the folder to run them from")
@@ -99,6 +136,7 @@ class Api:
         return result
 
     async def _control(self, op: str, args: dict[str, Any]) -> Any:
+        assert self.call is not None
         try:
             return await self.call(op, args)
         except MetaoptError as exc:  # the daemon's answer to a bad request
@@ -123,6 +161,53 @@ class Api:
             )
 
     # -- the routes ------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """What the page polls: the view's digest changes whenever what it shows does."""
+        return {
+            "digest": self.view().digest(),
+            "writable": self.call is not None,
+            "source": self.source,
+        }
+
+    async def members(self) -> list[dict[str, Any]]:
+        """The cluster's members (from the daemon), each with the trials it runs by our view."""
+        if self.call is None:
+            return []
+        rows: list[dict[str, Any]] = await self.call("peers", {})
+        view = self.view()
+        running: dict[str, list[dict[str, Any]]] = {}
+        for exp in view.experiments():
+            for trial in view.trials(exp.name):
+                if trial.status.is_active():
+                    running.setdefault(trial.node, []).append(
+                        {"experiment": exp.name, "id": trial.id, "gpu": trial.gpu}
+                    )
+        for row in rows:
+            row["trials"] = running.get(str(row["node"]), [])
+        return rows
+
+    async def importance(self, name: str) -> dict[str, Any]:
+        """Forest permutation importance, fitted off the loop and kept until more trials end."""
+        history = self._history(name)
+        ended = sum(1 for t in history.trials if t.ended is not None)
+        cached = self._importance.get(name)
+        if cached is not None and cached[0] == ended:
+            return cached[1]
+        try:
+            shares = await asyncio.to_thread(importance, history)
+            answer: dict[str, Any] = {"importance": shares, "why": ""}
+        except MetaoptError as exc:
+            answer = {"importance": None, "why": str(exc)}
+        self._importance[name] = (ended, answer)
+        return answer
+
+    def _history(self, name: str) -> History:
+        view = self.view()
+        exp = view.experiment(name)
+        if exp is None:
+            raise HttpError(404, unknown_experiment(view, name))
+        return History(exp, view.trials(name))
 
     def experiments(self) -> list[dict[str, Any]]:
         view = self.view()

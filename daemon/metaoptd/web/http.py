@@ -118,6 +118,8 @@ class HttpServer:
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away
+        except asyncio.CancelledError:
+            pass  # the daemon is stopping; the connection closes unanswered
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):

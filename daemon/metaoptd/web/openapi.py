@@ -72,6 +72,104 @@ _TRIAL = {
         "stderr_tail": {"type": "string"},
     },
 }
+_SERIES = {
+    "type": "object",
+    "required": ["experiment", "objective", "maximize", "history", "curves", "samples"],
+    "properties": {
+        "experiment": {"type": "string"},
+        "objective": {"type": ["string", "null"]},
+        "maximize": {"type": "boolean"},
+        "history": {
+            "type": "object",
+            "description": "completed trials in the order they ended, and the best so far",
+            "required": ["trial_ids", "values", "best"],
+            "properties": {
+                "trial_ids": {"type": "array", "items": {"type": "string"}},
+                "values": {"type": "array", "items": {"type": "number"}},
+                "best": {"type": "array", "items": {"type": "number"}},
+            },
+        },
+        "curves": {
+            "type": "array",
+            "description": "learning curves of the best trials, and of frozen or short ones",
+            "items": {
+                "type": "object",
+                "required": ["id", "status", "steps", "values"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "status": {"type": "string"},
+                    "steps": {"type": "array", "items": {"type": "integer"}},
+                    "values": {"type": "array", "items": {"type": "number"}},
+                },
+            },
+        },
+        "samples": {
+            "type": "object",
+            "description": "each parameter's value in each completed trial (a choice by its "
+            "index in labels), in the order of objective and trial_ids",
+            "required": ["trial_ids", "objective", "params"],
+            "properties": {
+                "trial_ids": {"type": "array", "items": {"type": "string"}},
+                "objective": {"type": "array", "items": {"type": "number"}},
+                "params": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "values", "labels", "log"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "values": {"type": "array", "items": {"type": "number"}},
+                            "labels": {"type": "array", "items": {"type": "string"}},
+                            "log": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+        },
+        "failures": {
+            "type": "array",
+            "description": "failed trials grouped by the last line of their stderr",
+            "items": {
+                "type": "object",
+                "required": ["signature", "count", "trial_ids", "example"],
+                "properties": {
+                    "signature": {"type": "string"},
+                    "count": {"type": "integer"},
+                    "trial_ids": {"type": "array", "items": {"type": "string"}},
+                    "example": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_MEMBER = {
+    "type": "object",
+    "required": ["node", "state", "trials"],
+    "properties": {
+        "node": {"type": "string"},
+        "state": {"type": "string"},
+        "address": {"type": ["string", "null"]},
+        "since_s": _NUMBER_OR_NULL,
+        "running": {"type": "integer"},
+        "self": {"type": "boolean"},
+        "card": {
+            "type": ["object", "null"],
+            "description": "its slots, how many are free, its GPUs, as it last announced",
+        },
+        "trials": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["experiment", "id"],
+                "properties": {
+                    "experiment": {"type": "string"},
+                    "id": {"type": "string"},
+                    "gpu": {"type": ["string", "null"]},
+                },
+            },
+        },
+    },
+}
 _AUTH = {"401": _ERROR}
 _WRITE = {"401": _ERROR, "403": _ERROR}  # no token; a request from another site
 _STATE = _json(
@@ -100,6 +198,35 @@ DOCUMENT: dict[str, Any] = {
                 "responses": {"200": _json({"type": "object"}, "the OpenAPI document")},
             }
         },
+        "/api/state": {
+            "get": {
+                "summary": "what the page polls: a digest that changes with what the node shows",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["digest", "writable", "source"],
+                            "properties": {
+                                "digest": {"type": "string"},
+                                "writable": {"type": "boolean"},
+                                "source": {"type": "string"},
+                            },
+                        },
+                        "writable is false for a page served from the store with no daemon",
+                    ),
+                    **_AUTH,
+                },
+            }
+        },
+        "/api/members": {
+            "get": {
+                "summary": "the cluster's members: state, slots, and the trials each runs",
+                "responses": {
+                    "200": _json({"type": "array", "items": _MEMBER}, "by node id"),
+                    **_AUTH,
+                },
+            }
+        },
         "/api/experiments": {
             "get": {
                 "summary": "every experiment, with its counts and best value",
@@ -121,9 +248,12 @@ DOCUMENT: dict[str, Any] = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
-                                "required": ["args", "cwd"],
+                                "required": ["cwd"],
+                                "description": "args, or line: a command line split as a "
+                                "shell splits it",
                                 "properties": {
                                     "args": {"type": "array", "items": {"type": "string"}},
+                                    "line": {"type": "string"},
                                     "cwd": {"type": "string"},
                                 },
                             }
@@ -178,6 +308,38 @@ DOCUMENT: dict[str, Any] = {
                 "parameters": [_NAME],
                 "responses": {
                     "200": _json({"$ref": "#/components/schemas/Experiment"}, "the experiment"),
+                    "404": _ERROR,
+                    **_AUTH,
+                },
+            }
+        },
+        "/api/experiments/{name}/series": {
+            "get": {
+                "summary": "the numbers behind the plots (as `metaopt plot` draws them)",
+                "parameters": [_NAME],
+                "responses": {"200": _json(_SERIES, "the series"), "404": _ERROR, **_AUTH},
+            }
+        },
+        "/api/experiments/{name}/importance": {
+            "get": {
+                "summary": "forest permutation importance of each parameter",
+                "parameters": [_NAME],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["importance", "why"],
+                            "properties": {
+                                "importance": {
+                                    "type": ["object", "null"],
+                                    "additionalProperties": {"type": "number"},
+                                },
+                                "why": {"type": "string"},
+                            },
+                        },
+                        "shares summing to 1, largest first; null, and why, when too few "
+                        "trials completed",
+                    ),
                     "404": _ERROR,
                     **_AUTH,
                 },
