@@ -133,8 +133,14 @@ def experiment_from_args(argv: list[str], cwd: str) -> dict[str, Any]:
     def refuse(message: str) -> NoReturn:
         raise MetaoptError(message)
 
+    def no_exit(status: int = 0, message: str | None = None) -> NoReturn:
+        # argparse's -h prints and exits: in the daemon, that would end the daemon
+        raise MetaoptError(message or "-h/--help: `metaopt --help` in a shell lists the options")
+
     parser = build_parser()
     parser.error = refuse  # type: ignore[method-assign]
+    parser.exit = no_exit  # type: ignore[method-assign]
+    parser.print_help = lambda file=None: None  # type: ignore[method-assign]
     if not os.path.isabs(cwd) or not os.path.isdir(cwd):
         raise MetaoptError(f"working directory {cwd!r}: not an absolute path to a folder")
     args = parser.parse_args(argv)

@@ -228,10 +228,18 @@ def test_the_form_schedules_an_experiment_checked_as_the_cli_checks_it(served, t
             "working directory 'relative': not an absolute path",
         ),
         ({"args": "quadratic.py"}, 'expected {"args"'),
+        ({"args": ["-h"], "cwd": str(SCRIPTS)}, "-h/--help: `metaopt --help` in a shell"),
+        ({"line": "quadratic.py --x~'uniform(0, 1)", "cwd": str(SCRIPTS)}, "cannot be split"),
     ):
         status, answer = post(base, "/api/experiments", body, token)
         assert status == 400
         assert words in answer["error"]
+    assert daemon.call("ping")["http"]  # still serving: argparse's exit on -h never ran
+    line = {"line": "--max-trials 2 -n line quadratic.py --x~'uniform(0, 1)'", "cwd": str(SCRIPTS)}
+    assert post(base, "/api/experiments", line, token) == (
+        201,
+        {"name": "line", "state": "created"},
+    )
 
 
 def test_stop_and_resume_from_the_api(start_daemon):

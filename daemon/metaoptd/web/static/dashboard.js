@@ -4,14 +4,13 @@
 "use strict";
 
 const POLL_MS = 1500;
-const PAGE = 50;
 const SVG = "http://www.w3.org/2000/svg";
 const COLORS = ["#2463eb", "#d92d20", "#17803d", "#b54708", "#7a5af8", "#0e9384", "#c11574",
   "#475467", "#e04f16", "#3b7c0f"];
 
 const state = {
   token: "", writable: false, digest: null, chosen: null, experiments: [],
-  sort: "created", status: "", offset: 0, importanceFor: null,
+  sort: "created", status: "", offset: 0, limit: 50, importanceFor: null,
 };
 
 // ---- talking to the node ---------------------------------------------------------------------
@@ -99,23 +98,30 @@ function status(label) {
 
 // ---- plots: hand-drawn SVG -------------------------------------------------------------------
 
-function scale(values, lo, hi, log) {
+function scale(values, lo, hi, log, integer) {
   let min = Math.min(...values);
   let max = Math.max(...values);
   if (log) { min = Math.log10(min); max = Math.log10(max); }
   if (!(max > min)) { min -= 0.5; max += 0.5; }
   const f = (v) => lo + ((log ? Math.log10(v) : v) - min) / (max - min) * (hi - lo);
   f.ticks = () => {
-    if (log) {
-      const out = [];
-      for (let e = Math.ceil(min); e <= Math.floor(max); e++) out.push(10 ** e);
-      return out.length >= 2 ? out : [10 ** min, 10 ** max];
+    if (log) {  // decades, or 1-2-5 steps within them when the range is short
+      const within = (v) => v >= 10 ** min * (1 - 1e-9) && v <= 10 ** max * (1 + 1e-9);
+      const decades = [];
+      const steps = [];
+      for (let e = Math.floor(min); e <= Math.ceil(max); e++) {
+        for (const m of [1, 2, 5]) {
+          const v = Number((m * 10 ** e).toPrecision(3));
+          if (within(v)) (m === 1 ? decades : steps).push(v);
+        }
+      }
+      return decades.length >= 3 ? decades : [...decades, ...steps].sort((a, b) => a - b);
     }
-    const step = 10 ** Math.floor(Math.log10((max - min) / 4));
+    const step = Math.max(10 ** Math.floor(Math.log10((max - min) / 4)), integer ? 1 : 0);
     const k = [1, 2, 5, 10].find((m) => (max - min) / (m * step) <= 6);
     const out = [];
     for (let t = Math.ceil(min / (k * step)) * k * step; t <= max + 1e-12; t += k * step) {
-      out.push(Math.abs(t) < 1e-12 ? 0 : t);
+      out.push(Math.abs(t) < 1e-12 ? 0 : Number(t.toPrecision(12)));
     }
     return out;
   };
@@ -155,7 +161,7 @@ function plotHistory(target, data) {
   if (!h.values.length) return empty(target, "No completed trial yet.");
   const root = frame(460, 260);
   const box = [56, 18, 450, 222];
-  const x = scale([1, h.values.length], box[0], box[2], false);
+  const x = scale([1, h.values.length], box[0], box[2], false, true);
   const y = scale(h.values, box[3], box[1], false);
   axes(root, x, y, box, "trials completed", data.objective);
   h.values.forEach((v, i) => {
@@ -173,7 +179,7 @@ function plotCurves(target, data) {
   if (!curves.length) return empty(target, "No trial reported a step yet.");
   const root = frame(460, 260);
   const box = [56, 18, 450, 222];
-  const x = scale(curves.flatMap((c) => c.steps), box[0], box[2], false);
+  const x = scale(curves.flatMap((c) => c.steps), box[0], box[2], false, true);
   const y = scale(curves.flatMap((c) => c.values), box[3], box[1], false);
   axes(root, x, y, box, "step", data.objective);
   curves.forEach((c, i) => {
@@ -231,7 +237,7 @@ function plotParallel(target, data) {
   const s = data.samples;
   if (!s.objective.length) return empty(target, "No completed trial yet.");
   const columns = [...s.params, { name: data.objective, values: s.objective, labels: [], log: false }];
-  const width = Math.max(460, 130 * columns.length);
+  const width = Math.max(460, 130 * columns.length, target.clientWidth - 12);
   const root = frame(width, 280);
   const top = 24;
   const bottom = 250;
@@ -380,7 +386,7 @@ let current = null;  // the chosen experiment as last read
 
 async function refreshTrials() {
   if (!state.chosen || !current) return;
-  const q = new URLSearchParams({ offset: state.offset, limit: PAGE, sort: state.sort });
+  const q = new URLSearchParams({ offset: state.offset, limit: state.limit, sort: state.sort });
   if (state.status) q.set("status", state.status);
   const page = await api(`/api/experiments/${encodeURIComponent(state.chosen)}/trials?${q}`);
   drawTrials(page, current.space);
@@ -498,12 +504,17 @@ function start() {
     state.offset = 0;
     refreshTrials().catch((error) => notice(error.message));
   });
+  document.getElementById("page-size").addEventListener("change", (event) => {
+    state.limit = Number(event.target.value);
+    state.offset = 0;
+    refreshTrials().catch((error) => notice(error.message));
+  });
   document.getElementById("prev").addEventListener("click", () => {
-    state.offset = Math.max(0, state.offset - PAGE);
+    state.offset = Math.max(0, state.offset - state.limit);
     refreshTrials().catch((error) => notice(error.message));
   });
   document.getElementById("next").addEventListener("click", () => {
-    state.offset += PAGE;
+    state.offset += state.limit;
     refreshTrials().catch((error) => notice(error.message));
   });
   poll();
