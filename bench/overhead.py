@@ -141,12 +141,12 @@ class Daemon:
 
 
 @contextlib.contextmanager
-def running_daemon(data_dir: Path) -> Iterator[Daemon]:
+def running_daemon(data_dir: Path, *flags: str) -> Iterator[Daemon]:
     """A metaoptd child on ``data_dir``, answering; stopped with SIGTERM on the way out."""
     log = data_dir.with_name(data_dir.name + ".log")
     command = [sys.executable, "-m", "metaoptd", "--data-dir", str(data_dir), "--slots", "1"]
     command += ["--bind", "127.0.0.1", "--port", "0"]  # a node alone, on loopback
-    command += ["--report-interval", "0.5"]
+    command += ["--report-interval", "0.5", *flags]
     start = time.perf_counter()
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=child_env())

@@ -18,6 +18,7 @@ import shutil
 import signal
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,8 @@ from metaoptd.web.token import is_loopback
 _log = logging.getLogger("metaoptd")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _SWEEP_S = 10.0  # between sweeps of checkpoints no record points to
+# control requests that only read: answering them wakes no decision pass
+_READS = frozenset({"ping", "peers", "stats", "status", "trials"})
 _RETRY_PEER_S = 30.0  # a peer a transfer failed with is not asked again for this long
 TrialKey = tuple[str, str]
 
@@ -902,7 +905,8 @@ class Daemon:
         result = handler(**args)
         if asyncio.iscoroutine(result):
             result = await result
-        self._wake.set()
+        if op not in _READS:  # a pass over every trial, for a request that changed something
+            self._wake.set()
         return result
 
     def _op_ping(self) -> dict[str, Any]:
@@ -924,11 +928,7 @@ class Daemon:
 
     def _op_peers(self) -> list[dict[str, Any]]:
         """The member table, with each member's trials running (as this node's view has it)."""
-        running: dict[str, int] = {}
-        for exp in self.node.view.experiments():
-            for trial in self.node.view.trials(exp.name):
-                if trial.status.is_active():
-                    running[trial.node] = running.get(trial.node, 0) + 1
+        running = Counter(trial.node for trial in self.node.view.active())
         table: list[dict[str, Any]] = (
             self.cluster.member_table()
             if self.cluster is not None

@@ -4,7 +4,9 @@ A random forest (scikit-learn, 200 trees) is fitted to the trials' parameters an
 a parameter's importance is how much the forest's R² on the trials drops when that
 parameter's column is shuffled (20 shuffles, averaged), clipped at 0 and scaled so that the
 importances sum to 1. Choices enter as the index of the choice, log-scaled priors as the log
-of the value, so that a forest split means the same at every scale.
+of the value, so that a forest split means the same at every scale. Past ``MAX_ROWS``
+completed trials, a fixed random sample of that many is fitted: the shares settle long
+before, and the fit stays in seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from metaopt.analysis._series import samples
 from metaopt.errors import MetaoptError
 
 MIN_TRIALS = 5
+MAX_ROWS = 2000
 
 
 def importance(history: History, seed: int = 0) -> dict[str, float]:
@@ -49,6 +52,9 @@ def importance(history: History, seed: int = 0) -> dict[str, float]:
         ]
     )[order]
     y = np.asarray(columns[0].objective, dtype=float)[order]
+    if len(y) > MAX_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(len(y), MAX_ROWS, replace=False))
+        x, y = x[rows], y[rows]
     forest = RandomForestRegressor(n_estimators=200, min_samples_leaf=2, random_state=seed)
     forest.fit(x, y)
     result = permutation_importance(forest, x, y, n_repeats=20, random_state=seed)

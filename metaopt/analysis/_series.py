@@ -30,16 +30,32 @@ class Point:
     best: float
 
 
-def best_so_far(history: History) -> list[Point]:
-    """Completed trials by the time they ended, each with the best value seen so far."""
-    sign = -1.0 if history.experiment.maximize else 1.0
-    scored = [(t, v) for t, v in ranked_trials(history.experiment, history.trials)]
+def by_end(history: History) -> list[tuple[Trial, float]]:
+    """Completed trials with their objective value, in the order they ended: the order of
+    ``best_so_far`` and ``samples``; pass it to both to sort once."""
+    scored = ranked_trials(history.experiment, history.trials)
     scored.sort(key=lambda tv: (tv[0].ended or math.inf, tv[0].id))
-    out: list[Point] = []
-    best = math.inf
-    for number, (trial, value) in enumerate(scored, start=1):
-        best = min(best, sign * value)
-        out.append(Point(number, trial.id, value, sign * best))
+    return scored
+
+
+def best_so_far(history: History, scored: list[tuple[Trial, float]] | None = None) -> list[Point]:
+    """Completed trials by the time they ended, each with the best value seen so far."""
+    scored = by_end(history) if scored is None else scored
+    bests = running_best([v for _, v in scored], history.experiment.maximize)
+    return [
+        Point(number, trial.id, value, best)
+        for number, ((trial, value), best) in enumerate(zip(scored, bests, strict=True), 1)
+    ]
+
+
+def running_best(values: list[float], maximize: bool) -> list[float]:
+    """The best of ``values[: i + 1]`` for each i."""
+    pick = max if maximize else min
+    out: list[float] = []
+    best = values[0] if values else 0.0
+    for value in values:
+        best = pick(best, value)
+        out.append(best)
     return out
 
 
@@ -59,14 +75,15 @@ def curves(history: History, top: int = 10) -> list[Curve]:
     if metric is None:
         return []
     sign = -1.0 if history.experiment.maximize else 1.0
-
-    def best_step(trial: Trial) -> float:
-        values = [sign * v for v in _values(trial, metric)]
-        return min(values) if values else math.inf
-
-    reported = [t for t in history.trials if _values(t, metric)]
-    ranked = sorted(reported, key=lambda t: (best_step(t), t.id))
-    longest = max((len(t.curve) for t in reported), default=0)
+    reported: list[tuple[float, str, Trial]] = []  # (best step, id, trial): one pass each
+    longest = 0
+    for trial in history.trials:
+        best = _best_step(trial, metric, sign)
+        if best is not None:
+            reported.append((best, trial.id, trial))
+            longest = max(longest, len(trial.curve))
+    reported.sort(key=lambda r: (r[0], r[1]))
+    ranked = [trial for _, _, trial in reported]
 
     def paused_or_stopped(trial: Trial) -> bool:
         short = trial.status == TrialStatus.COMPLETED and len(trial.curve) < longest
@@ -76,8 +93,8 @@ def curves(history: History, top: int = 10) -> list[Curve]:
     out = []
     for trial in chosen:
         pairs = [(s, m[metric]) for s, m in trial.curve if _finite(m.get(metric))]
-        steps, values = zip(*pairs, strict=True) if pairs else ((), ())
-        out.append(Curve(trial.id, trial.status.label, tuple(steps), tuple(values)))
+        steps, points = zip(*pairs, strict=True) if pairs else ((), ())
+        out.append(Curve(trial.id, trial.status.label, tuple(steps), tuple(points)))
     return out
 
 
@@ -92,11 +109,10 @@ class Sample:
     labels: tuple[str, ...] = ()  # a choice's names, indexed by its values; empty for numbers
 
 
-def samples(history: History) -> list[Sample]:
+def samples(history: History, scored: list[tuple[Trial, float]] | None = None) -> list[Sample]:
     """Per parameter, its value in each completed trial beside that trial's objective, in
     the order the trials ended."""
-    scored = ranked_trials(history.experiment, history.trials)
-    scored.sort(key=lambda tv: (tv[0].ended or math.inf, tv[0].id))
+    scored = by_end(history) if scored is None else scored
     out = []
     for name in history.experiment.space:
         raw = [t.params.get(name) for t, _ in scored]
@@ -187,8 +203,17 @@ def trend(histories: Sequence[History]) -> list[tuple[str, float]]:
     return out
 
 
-def _values(trial: Trial, metric: str) -> list[float]:
-    return [v for _, m in trial.curve if _finite(v := m.get(metric))]  # type: ignore[misc]
+def _best_step(trial: Trial, metric: str, sign: float) -> float | None:
+    """The best (least ``sign * value``) finite value of ``metric`` on the trial's curve; one
+    plain loop, as every point of every trial goes through it."""
+    best = None
+    for _, metrics in trial.curve:
+        value = metrics.get(metric)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            signed = sign * value
+            if best is None or signed < best:
+                best = signed
+    return best
 
 
 def _finite(value: object) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 
 from metaopt.records._experiment import Experiment
@@ -53,8 +54,17 @@ def objective_name(experiment: Experiment, trials: Sequence[Trial]) -> str | Non
 
 
 def best_trial(experiment: Experiment, trials: Sequence[Trial]) -> tuple[Trial, float] | None:
-    ranked = ranked_trials(experiment, trials)
-    return ranked[0] if ranked else None
+    """The first of ``ranked_trials``, found without sorting them all."""
+    metric = objective_name(experiment, trials)
+    sign = -1.0 if experiment.maximize else 1.0
+    best: tuple[Trial, float] | None = None
+    for trial in trials:
+        if trial.status != TrialStatus.COMPLETED:
+            continue
+        value = trial.objective(metric)
+        if value is not None and (best is None or sign * value < sign * best[1]):
+            best = (trial, value)
+    return best
 
 
 def ranked_trials(experiment: Experiment, trials: Sequence[Trial]) -> list[tuple[Trial, float]]:
@@ -70,9 +80,8 @@ def ranked_trials(experiment: Experiment, trials: Sequence[Trial]) -> list[tuple
 
 
 def summarize(experiment: Experiment, trials: Sequence[Trial]) -> Summary:
-    counts: dict[str, int] = {}
-    for trial in trials:
-        counts[trial.status.label] = counts.get(trial.status.label, 0) + 1
+    by_status = Counter(trial.status for trial in trials)
+    counts = {status.label: n for status, n in by_status.items()}
     best = best_trial(experiment, trials)
     return Summary(
         name=experiment.name,

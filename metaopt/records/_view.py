@@ -107,6 +107,16 @@ class HistoryView:
     def trial(self, experiment: str, trial_id: str) -> Trial | None:
         return self._trials.get(experiment, {}).get(trial_id)
 
+    def active(self) -> list[Trial]:
+        """The trials holding a slot somewhere, of every current experiment, in no order."""
+        return [
+            t
+            for name, trials in self._trials.items()
+            if name in self._experiments
+            for t in trials.values()
+            if t.status.is_active()
+        ]
+
     def copy(self, experiment: str, trial_id: str, origin: str) -> Trial | None:
         """``origin``'s own copy of a trial of the current experiment (no curve), if it has one."""
         held = self._copies.get(trial_key(experiment, trial_id), {}).get(origin)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 from metaopt._history import History
 from metaopt.analysis import curves
 from metaopt.analysis import failure_signature
+from metaopt.analysis import importance
+from metaopt.analysis._importance import MAX_ROWS
 from metaopt.records import Experiment
 from metaopt.records import Trial
 from metaopt.records import TrialStatus
@@ -42,3 +46,21 @@ def test_failures_that_differ_in_numbers_and_paths_read_alike():
         "OSError: [Errno #] No space left: '/…'"
     )
     assert failure_signature("") == "(no stderr)"
+
+
+def test_importance_past_its_row_limit_fits_a_sample_and_still_finds_the_parameter():
+    space = {"x": "uniform(0, 1)", "noise": "uniform(0, 1)"}
+    exp = Experiment("big", ("train.py",), "/", space, objective="loss")
+    rng = random.Random(0)
+    trials = []
+    for i in range(MAX_ROWS + 500):
+        params = {"x": rng.random(), "noise": rng.random()}
+        loss = (params["x"] - 0.3) ** 2 + rng.gauss(0, 0.001)
+        curve = ((0, {"loss": loss}),)
+        trials.append(
+            Trial(f"t{i:05d}", "big", params, status=TrialStatus.COMPLETED, ended=i, curve=curve)
+        )
+    shares = importance(History(exp, trials))
+    assert list(shares) == ["x", "noise"]
+    assert shares["x"] > 0.9
+    assert importance(History(exp, trials[::-1])) == shares  # the same trials, the same answer

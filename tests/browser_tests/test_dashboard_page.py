@@ -69,6 +69,12 @@ def count(driver: Any, selector: str) -> int:
     return len(driver.find_elements("css selector", selector))
 
 
+def plotted(driver: Any, figure: str) -> int:
+    """How many points a scatter plot draws."""
+    dots = driver.find_element("css selector", f"#{figure} path.points")
+    return int(dots.get_attribute("data-count"))
+
+
 def text(driver: Any, element_id: str) -> str:
     return str(driver.find_element("id", element_id).text)
 
@@ -79,12 +85,8 @@ def test_the_page_fills_in_and_its_plots_move_without_a_reload(node, browser, sc
     assert "token=" not in browser.current_url  # kept for the tab, out of the address bar
     browser.execute_script("window.sameDocument = true")
     wait(browser, "the experiment", lambda: text(browser, "exp-name") == "exp")
-    first = wait(
-        browser, "a completed trial plotted", lambda: count(browser, "#plot-history circle")
-    )
-    wait(
-        browser, "the history plot to grow", lambda: count(browser, "#plot-history circle") > first
-    )
+    first = wait(browser, "a completed trial plotted", lambda: plotted(browser, "plot-history"))
+    wait(browser, "the history plot to grow", lambda: plotted(browser, "plot-history") > first)
     assert browser.execute_script("return window.sameDocument") is True  # never reloaded
     wait(browser, "the trial table", lambda: count(browser, "#trials tbody tr") >= 3)
     heads = [th.text for th in browser.find_elements("css selector", "#trials thead th")]
@@ -233,7 +235,7 @@ def test_the_store_alone_shows_read_only(node, browser, screenshots):
         assert not browser.find_element("id", "schedule-section").is_displayed()
         assert not browser.find_element("id", "stop").is_enabled()
         assert not browser.find_element("id", "resume").is_enabled()
-        wait(browser, "its plots", lambda: count(browser, "#plot-history circle") > 0)
+        wait(browser, "its plots", lambda: plotted(browser, "plot-history") > 0)
         browser.save_screenshot(str(screenshots / "read-only.png"))
     finally:
         served.terminate()

@@ -63,6 +63,7 @@ class Api:
         self.source = source  # what the view is read from, as the page names it
         self.pages = Pages()
         self._importance: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._series: dict[str, tuple[str, Response]] = {}  # name -> (view digest, answer)
 
     async def handle(self, request: Request) -> Response:
         self._authorize(request)
@@ -89,7 +90,7 @@ class Api:
         if len(route) == 3 and route[0] == "experiments" and route[2] == "trials":
             return json_response(self.trials(route[1], request.query))
         if len(route) == 3 and route[0] == "experiments" and route[2] == "series":
-            return json_response(series(self._history(route[1])))
+            return self.series(route[1])
         if len(route) == 3 and route[0] == "experiments" and route[2] == "importance":
             return json_response(await self.importance(route[1]))
         raise HttpError(404, f"no such endpoint: {request.path} (see /api/openapi.json)")
@@ -175,17 +176,22 @@ class Api:
         if self.call is None:
             return []
         rows: list[dict[str, Any]] = await self.call("peers", {})
-        view = self.view()
         running: dict[str, list[dict[str, Any]]] = {}
-        for exp in view.experiments():
-            for trial in view.trials(exp.name):
-                if trial.status.is_active():
-                    running.setdefault(trial.node, []).append(
-                        {"experiment": exp.name, "id": trial.id, "gpu": trial.gpu}
-                    )
+        for trial in sorted(self.view().active(), key=lambda t: (t.experiment, t.id)):
+            running.setdefault(trial.node, []).append(
+                {"experiment": trial.experiment, "id": trial.id, "gpu": trial.gpu}
+            )
         for row in rows:
             row["trials"] = running.get(str(row["node"]), [])
         return rows
+
+    def series(self, name: str) -> Response:
+        """The plots' numbers, computed once per change of the view: every open page polls."""
+        digest = self.view().digest()
+        cached = self._series.get(name)
+        if cached is None or cached[0] != digest:
+            cached = self._series[name] = (digest, json_response(series(self._history(name))))
+        return cached[1]
 
     async def importance(self, name: str) -> dict[str, Any]:
         """Forest permutation importance, fitted off the loop and kept until more trials end."""
@@ -215,16 +221,9 @@ class Api:
 
     def experiment(self, name: str) -> dict[str, Any]:
         view = self.view()
-        exp = view.experiment(name)
-        if exp is None:
+        if view.experiment(name) is None:
             raise HttpError(404, unknown_experiment(view, name))
-        return {
-            **_experiment_row(view, name),
-            "space": exp.space,
-            "command": list(exp.command),
-            "cwd": exp.cwd,
-            "created": exp.created,
-        }
+        return _experiment_row(view, name)
 
     def trials(self, name: str, query: dict[str, str]) -> dict[str, Any]:
         view = self.view()
@@ -241,24 +240,27 @@ class Api:
         metric = objective_name(exp, trials)
         if status is not None:
             trials = [t for t in trials if t.status.label == status]
-        rows = [trial_row(t, metric) for t in trials]
         key = sort.lstrip("-")
         sign = -1.0 if exp.maximize else 1.0
 
-        def order(row: dict[str, Any]) -> tuple[float, str]:
-            value = row[key]
+        def order(trial: Trial) -> tuple[float, str]:
             if key == "objective":  # best first; trials with no value last either way
-                value = math.inf if value is None else sign * value
-            return (float(value or 0.0), row["id"])
+                value = trial.objective(metric)
+                if value is None or not math.isfinite(value):
+                    return (math.inf, trial.id)
+                return (sign * value, trial.id)
+            return (float(trial.created if key == "created" else len(trial.curve)), trial.id)
 
-        rows.sort(key=order, reverse=sort.startswith("-"))
+        # sorted by key alone, and only the page made into rows: 10k trials stay cheap
+        trials.sort(key=order, reverse=sort.startswith("-"))
+        rows = [trial_row(t, metric) for t in trials[offset : offset + limit]]
         return {
             "experiment": name,
             "objective": metric,
-            "total": len(rows),
+            "total": len(trials),
             "offset": offset,
             "limit": limit,
-            "trials": rows[offset : offset + limit],
+            "trials": rows,
         }
 
 
@@ -291,6 +293,8 @@ def _experiment_row(view: HistoryView, name: str) -> dict[str, Any]:
     value = row.get("best_value")
     if isinstance(value, float) and not math.isfinite(value):
         row["best_value"] = None
+    # what it runs, too: a page needs no second request per experiment
+    row.update(space=exp.space, command=list(exp.command), cwd=exp.cwd, created=exp.created)
     return row
 
 

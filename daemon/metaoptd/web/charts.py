@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from metaopt._history import History
-from metaopt.analysis._series import best_so_far
+from metaopt.analysis._series import by_end
 from metaopt.analysis._series import curves
 from metaopt.analysis._series import failures
 from metaopt.analysis._series import log_scaled
+from metaopt.analysis._series import running_best
 from metaopt.analysis._series import samples
 
 TOP_CURVES = 10
@@ -17,25 +18,23 @@ EXAMPLES = 20  # trial ids listed per failure group
 
 
 def series(history: History) -> dict[str, Any]:
-    points = best_so_far(history)
-    every = samples(history)
+    scored = by_end(history)  # one order for the history and the samples, sorted once
+    every = samples(history, scored)
+    objective = [v for _, v in scored]
     return {
         "experiment": history.name,
         "objective": history.objective,
         "maximize": history.experiment.maximize,
-        "history": {
-            "trial_ids": [p.trial_id for p in points],
-            "values": [p.value for p in points],
-            "best": [p.best for p in points],
-        },
+        # the best value up to each completed trial of ``samples`` (the same order)
+        "history": {"best": running_best(objective, history.experiment.maximize)},
         "curves": [
             {"id": c.trial_id, "status": c.status, "steps": c.steps, "values": c.values}
             for c in curves(history, TOP_CURVES)
         ],
         # every parameter's values in one order: that of ``objective`` and ``trial_ids``
         "samples": {
-            "trial_ids": list(every[0].trial_ids) if every else [],
-            "objective": list(every[0].objective) if every else [],
+            "trial_ids": [t.id for t, _ in scored],
+            "objective": objective,
             "params": [
                 {
                     "name": s.param,

@@ -76,7 +76,7 @@ class HttpError(Exception):
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    return Response(status, json.dumps(body, allow_nan=False).encode())
+    return Response(status, json.dumps(body, allow_nan=False, separators=(",", ":")).encode())
 
 
 def error_response(status: int, message: str) -> Response:

@@ -37,7 +37,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _EXPERIMENT = {
     "type": "object",
-    "required": ["name", "status", "algo", "counts", "best_value"],
+    "required": ["name", "status", "algo", "counts", "best_value", "space", "command"],
     "properties": {
         "name": {"type": "string"},
         "status": {"type": "string"},
@@ -50,6 +50,10 @@ _EXPERIMENT = {
         "best_value": _NUMBER_OR_NULL,
         "best_params": {"type": ["object", "null"]},
         "message": {"type": "string"},
+        "space": {"type": "object", "additionalProperties": {"type": "string"}},
+        "command": {"type": "array", "items": {"type": "string"}},
+        "cwd": {"type": "string"},
+        "created": {"type": "number"},
     },
 }
 _TRIAL = {
@@ -81,13 +85,9 @@ _SERIES = {
         "maximize": {"type": "boolean"},
         "history": {
             "type": "object",
-            "description": "completed trials in the order they ended, and the best so far",
-            "required": ["trial_ids", "values", "best"],
-            "properties": {
-                "trial_ids": {"type": "array", "items": {"type": "string"}},
-                "values": {"type": "array", "items": {"type": "number"}},
-                "best": {"type": "array", "items": {"type": "number"}},
-            },
+            "description": "the best value up to each completed trial, in the order of samples",
+            "required": ["best"],
+            "properties": {"best": {"type": "array", "items": {"type": "number"}}},
         },
         "curves": {
             "type": "array",
@@ -105,8 +105,8 @@ _SERIES = {
         },
         "samples": {
             "type": "object",
-            "description": "each parameter's value in each completed trial (a choice by its "
-            "index in labels), in the order of objective and trial_ids",
+            "description": "the completed trials in the order they ended: their ids, objective "
+            "values, and each parameter's value (a choice by its index in labels)",
             "required": ["trial_ids", "objective", "params"],
             "properties": {
                 "trial_ids": {"type": "array", "items": {"type": "string"}},
