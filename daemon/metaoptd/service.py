@@ -204,7 +204,9 @@ class Daemon:
         host, port = address
         token = ensure_token(self.settings.data_dir)
         loopback = is_loopback(host)
-        server = HttpServer(Api(lambda: self.node.view, self._handle, token, loopback).handle)
+        source = f"node {self.node.id}"
+        api = Api(lambda: self.node.view, self._handle, token, loopback, source=source)
+        server = HttpServer(api.handle)
         try:
             port = await server.start(host, port)
         except OSError as exc:

@@ -16,6 +16,7 @@ from tests.helpers import SCRIPTS
 from tests.helpers import metaopt
 from tests.helpers import metaoptd
 from tests.helpers import submit_quadratic
+from tests.helpers import wait_until
 
 
 def get(base: str, path: str, **headers: str) -> tuple[int, object]:
@@ -104,6 +105,9 @@ def test_experiments_and_their_trials_page_by_page(served):
         ("/api/nothing", 404, "no such endpoint: /api/nothing"),
         ("/../../etc/passwd", 404, "no such page"),
         ("/api/experiments/..%2F..%2Fetc", 404, "no experiment named '../../etc'"),
+        ("/static/..%2Fapi.py", 404, "no such page: /static/../api.py"),
+        ("/static/../openapi.py", 404, "no such page"),
+        ("/static/index.html/..", 404, "no such page"),
     ],
 )
 def test_bad_requests_are_answered_with_what_is_wrong(served, path, status, words):
@@ -163,6 +167,9 @@ def test_malformed_http_gets_an_error_not_a_crash(served):
     assert cut.startswith(b"HTTP/1.1 400")
     assert b"the request ended before its headers did" in cut
     assert get(base, "/api/experiments")[0] == 200  # and the server still answers
+    head = raw(address, b"HEAD /api/experiments HTTP/1.1\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert head.endswith(b"\r\n\r\n")  # the headers GET would send, and no body
 
 
 def test_beyond_loopback_every_request_needs_the_token(start_daemon):
@@ -247,6 +254,20 @@ def test_stop_and_resume_from_the_api(start_daemon):
     base = "http://" + daemon.call("ping")["http"]
     submit_quadratic(daemon, "long", "--x~uniform(0, 1)", "--sleep=0.5", max_trials=20)
     daemon.wait_status("running", name="long")
+
+    def running_here() -> list[dict[str, object]]:
+        (member,) = get(base, "/api/members")[1]
+        return member["trials"] if member["card"]["free"] == 0 else []
+
+    (trial,) = wait_until(running_here, what="the member running a trial")
+    assert trial["experiment"] == "long"
+    (member,) = get(base, "/api/members")[1]
+    assert (member["node"], member["self"], member["state"]) == (
+        daemon.call("ping")["node"],
+        True,
+        "alive",
+    )
+    assert member["card"]["slots"] == 1
     assert post(base, "/api/experiments/long/stop")[0] == 401  # no token: refused
     token = token_of(daemon)
     status, body = post(base, "/api/experiments/long/stop", token=token)
@@ -260,3 +281,19 @@ def test_stop_and_resume_from_the_api(start_daemon):
     status, body = post(base, "/api/experiments/long/resume", {"max_trials": 0}, token)
     assert status == 400
     assert "--max-trials must be at least 1" in body["error"]
+
+
+def test_trials_without_a_value_sort_last_best_first_or_worst_first(start_daemon):
+    daemon = start_daemon("--slots", "2", "--http", "0")
+    flags = ["--lr~uniform(0.005, 0.02)", "--layers~randint(1, 6)", "--act~choice(relu, tanh)"]
+    daemon.submit("mixed.py", *flags, max_trials=4, max_broken=20, algo="random")
+    daemon.wait_status("done")
+    base = "http://" + daemon.call("ping")["http"]
+    for sort in ("objective", "-objective"):
+        _, page = get(base, f"/api/experiments/exp/trials?sort={sort}&limit=1000")
+        values = [t["objective"] for t in page["trials"]]
+        scored = [v for v in values if v is not None]
+        assert len(scored) == 4
+        assert 0 < len(values) - len(scored)  # lr > 0.01 fails: some have no value
+        assert values[: len(scored)] == sorted(scored, reverse=sort.startswith("-"))
+        assert page["trials"][-1]["status"] == "failed"

@@ -62,7 +62,7 @@ class Api:
         self.loopback = loopback
         self.source = source  # what the view is read from, as the page names it
         self.pages = Pages()
-        self._importance: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._importance: dict[str, tuple[int, asyncio.Future[dict[str, Any]]]] = {}
         self._series: dict[str, tuple[str, Response]] = {}  # name -> (view digest, answer)
 
     async def handle(self, request: Request) -> Response:
@@ -194,19 +194,15 @@ class Api:
         return cached[1]
 
     async def importance(self, name: str) -> dict[str, Any]:
-        """Forest permutation importance, fitted off the loop and kept until more trials end."""
+        """Forest permutation importance, fitted off the loop once per count of ended trials:
+        pages asking meanwhile wait for the same fit."""
         history = self._history(name)
         ended = sum(1 for t in history.trials if t.ended is not None)
         cached = self._importance.get(name)
-        if cached is not None and cached[0] == ended:
-            return cached[1]
-        try:
-            shares = await asyncio.to_thread(importance, history)
-            answer: dict[str, Any] = {"importance": shares, "why": ""}
-        except MetaoptError as exc:
-            answer = {"importance": None, "why": str(exc)}
-        self._importance[name] = (ended, answer)
-        return answer
+        if cached is None or cached[0] != ended:
+            cached = (ended, asyncio.ensure_future(_fit_importance(history)))
+            self._importance[name] = cached
+        return await asyncio.shield(cached[1])
 
     def _history(self, name: str) -> History:
         view = self.view()
@@ -241,18 +237,23 @@ class Api:
         if status is not None:
             trials = [t for t in trials if t.status.label == status]
         key = sort.lstrip("-")
+        reverse = sort.startswith("-")
         sign = -1.0 if exp.maximize else 1.0
 
-        def order(trial: Trial) -> tuple[float, str]:
-            if key == "objective":  # best first; trials with no value last either way
-                value = trial.objective(metric)
-                if value is None or not math.isfinite(value):
-                    return (math.inf, trial.id)
-                return (sign * value, trial.id)
-            return (float(trial.created if key == "created" else len(trial.curve)), trial.id)
+        def by_value(trial: Trial) -> tuple[int, float, str]:
+            """Best first (worst first reversed); trials with no value last either way."""
+            value = trial.objective(metric)
+            if value is None or not math.isfinite(value):
+                return (1, 0.0, trial.id)
+            return (0, -sign * value if reverse else sign * value, trial.id)
 
         # sorted by key alone, and only the page made into rows: 10k trials stay cheap
-        trials.sort(key=order, reverse=sort.startswith("-"))
+        if key == "objective":
+            trials.sort(key=by_value)
+        elif key == "steps":
+            trials.sort(key=lambda t: (len(t.curve), t.id), reverse=reverse)
+        else:
+            trials.sort(key=lambda t: (t.created, t.id), reverse=reverse)
         rows = [trial_row(t, metric) for t in trials[offset : offset + limit]]
         return {
             "experiment": name,
@@ -262,6 +263,14 @@ class Api:
             "limit": limit,
             "trials": rows,
         }
+
+
+async def _fit_importance(history: History) -> dict[str, Any]:
+    try:
+        shares = await asyncio.to_thread(importance, history)
+    except MetaoptError as exc:  # too few trials, or nothing varies
+        return {"importance": None, "why": str(exc)}
+    return {"importance": shares, "why": ""}
 
 
 def trial_row(trial: Trial, metric: str | None) -> dict[str, Any]:

@@ -103,9 +103,11 @@ class HttpServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
+        head_only = False
         try:
             try:
                 request = await asyncio.wait_for(_read(reader, peer), READ_TIMEOUT)
+                head_only = request.method == "HEAD"
                 response = await self.handler(request)
             except HttpError as exc:
                 response = error_response(exc.status, exc.message)
@@ -114,7 +116,7 @@ class HttpServer:
             except Exception:  # a bug in a handler: the client learns no more than that
                 _log.exception("dashboard: a request failed")
                 response = error_response(500, "the daemon failed to answer; see its log")
-            writer.write(_encode(response))
+            writer.write(_encode(response, head_only))
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away
@@ -167,7 +169,7 @@ async def _read(reader: asyncio.StreamReader, peer: Any) -> Request:
     return Request(method, unquote(url.path), query, headers, body, address, segments)
 
 
-def _encode(response: Response) -> bytes:
+def _encode(response: Response, head_only: bool = False) -> bytes:
     reason = _REASONS.get(response.status, "")
     head = [
         f"HTTP/1.1 {response.status} {reason}",
@@ -178,4 +180,5 @@ def _encode(response: Response) -> bytes:
         "Cache-Control: no-store",
         *(f"{name}: {value}" for name, value in response.headers),
     ]
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body
+    body = b"" if head_only else response.body  # HEAD: the headers GET would send, no body
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body

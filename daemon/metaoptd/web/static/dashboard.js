@@ -81,7 +81,7 @@ function fmt(value) {
   if (typeof value !== "number") return String(value);
   if (Number.isInteger(value) && Math.abs(value) < 1e6) return String(value);
   const a = Math.abs(value);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return value.toExponential(2);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return value.toExponential(2).replace(/\.?0+e/, "e");
   return String(Number(value.toPrecision(4)));
 }
 
