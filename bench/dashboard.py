@@ -208,20 +208,20 @@ def bench_optuna(n: int, repeat: int) -> dict[str, Any]:
 def show(title: str, figures: dict[str, Any]) -> None:
     print(f"\n{title}")
     print(
-        f"  {'request (ms; a new connection each)':<52} {'first':>7} {'median':>7} {'slowest':>10}"
+        f"  {'request (ms; a new connection each)':<62} {'first':>7} {'median':>7} {'slowest':>10}"
     )
     for row in figures["requests"]:
         print(
-            f"  {row['path'][:52]:<52} {row['first_ms']:7.1f} {row['median_ms']:7.1f}"
+            f"  {row['path']:<62} {row['first_ms']:7.1f} {row['median_ms']:7.1f}"
             f" {row['max_ms']:10.1f} {row['bytes'] / 1024:8.1f} KiB"
         )
     print(
-        f"  {'the page data, one request after another':<52} {figures['first_page_ms']:7.1f}"
+        f"  {'the page data, one request after another':<62} {figures['first_page_ms']:7.1f}"
         f" {figures['page_ms']:7.1f}"
     )
     drawn = figures["browser_drawn_ms"]
     shown = f"{drawn:8.1f} ms" if drawn is not None else "   (no chromium: not measured)"
-    print(f"  {'headless Chromium: navigation to first full draw':<52} {shown}")
+    print(f"  {'headless Chromium: navigation to first full draw':<62} {shown}")
 
 
 def main() -> None:
@@ -236,10 +236,10 @@ def main() -> None:
     print(f"dashboard with {args.trials} trials ({STEPS} steps each), median of {args.repeat}")
     show("metaopt (metaoptd --http)", ours)
     print(
-        f"  {'trials sorted by objective (one page of 50)':<52} {ours['sorted_page_ms']:8.1f} ms"
+        f"  {'trials sorted by objective (one page of 50)':<62} {ours['sorted_page_ms']:8.1f} ms"
     )
     print(
-        f"  {'parameter importance, first fit (off the loop)':<52} "
+        f"  {'parameter importance, first fit (off the loop)':<62} "
         f"{ours['importance_first_ms']:8.1f} ms"
     )
     show("optuna-dashboard (same trials, in-memory storage)", theirs)

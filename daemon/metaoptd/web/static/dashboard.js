@@ -293,7 +293,7 @@ function plotFailures(target, data) {
   if (!data.failures.length) return empty(target, "No trial failed.");
   target.replaceChildren(...data.failures.map((g) => el("div", { class: "failure" },
     el("strong", {}, `${g.count} × `), el("code", {}, g.signature),
-    el("div", { class: "quiet" }, g.trial_ids.join(", ") + (g.count > g.trial_ids.length ? ", …" : "")),
+    el("div", { class: "quiet" }, g.trial_ids.slice(0, 6).join(", ") + (g.count > 6 ? ", …" : "")),
     el("pre", {}, g.example))));
 }
 
