@@ -120,15 +120,33 @@ def test_failures_show_their_stderr_tail(node, browser, screenshots):
         "only failed trials",
         lambda: {r.get_attribute("data-status") for r in rows(browser)} == {"failed"},
     )
-    summary = browser.find_element("css selector", "#trials tbody tr td.stderr summary")
-    assert "FloatingPointError: loss diverged at lr=" in summary.text
-    summary.click()  # the whole tail opens
-    assert "Traceback" in browser.find_element("css selector", "#trials td.stderr pre").text
+    summary = "#trials tbody tr td.stderr summary"
+    assert (
+        "FloatingPointError: loss diverged at lr="
+        in browser.find_element("css selector", summary).text
+    )
+    click(browser, summary)  # the whole tail opens, and stays open as the table is redrawn
+    time.sleep(2)  # a poll or more
+    tail = browser.find_element("css selector", "#trials td.stderr details[open] pre")
+    assert "Traceback" in tail.text
     browser.find_element("id", "plot-failures").screenshot(str(screenshots / "failures.png"))
     browser.execute_script(
         "const s = document.getElementById('status-filter');"
         "s.value = ''; s.dispatchEvent(new Event('change'));"
     )
+
+
+def click(driver: Any, selector: str) -> None:
+    """Click an element the page may redraw (a table's header): again if it was replaced."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(20):
+        try:
+            driver.find_element("css selector", selector).click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    pytest.fail(f"{selector} kept being redrawn")
 
 
 def rows(driver: Any) -> list[Any]:
@@ -151,11 +169,11 @@ def test_the_table_sorts_and_pages(node, browser, screenshots):
     assert len(rows(browser)) == 25
     browser.find_element("id", "next").click()
     wait(browser, "the second page", lambda: text(browser, "range").startswith("26–"))
-    browser.find_element("css selector", "th[data-sort='objective']").click()
+    click(browser, "th[data-sort='objective']")
     wait(browser, "the first page again", lambda: text(browser, "range").startswith("1–25"))
     best_first = wait(browser, "values sorted", lambda: objectives(browser))
     assert best_first == sorted(best_first)
-    browser.find_element("css selector", "th[data-sort='objective']").click()
+    click(browser, "th[data-sort='objective']")
     wait(
         browser,
         "the worst first",
@@ -164,10 +182,16 @@ def test_the_table_sorts_and_pages(node, browser, screenshots):
     browser.find_element("id", "trials").screenshot(str(screenshots / "trials.png"))
 
 
+def keep_running(daemon: DaemonProcess) -> None:
+    """The search may have ended by now: extend it, so that there is something to stop."""
+    summary = daemon.summary()
+    if summary["status"] != "running":
+        daemon.call("resume", name="exp", max_trials=summary["counts"].get("completed", 0) + 40)
+
+
 def test_stop_and_resume_with_the_buttons(node, browser, screenshots):
     daemon, _ = node
-    if daemon.summary()["status"] != "running":  # the search ended first: extend it
-        daemon.call("resume", name="exp", max_trials=80)
+    keep_running(daemon)
     wait(browser, "Stop enabled", lambda: browser.find_element("id", "stop").is_enabled())
     browser.find_element("id", "stop").click()
     wait(browser, "the experiment stopped", lambda: daemon.summary()["status"] == "stopped")
@@ -177,6 +201,23 @@ def test_stop_and_resume_with_the_buttons(node, browser, screenshots):
     browser.find_element("id", "resume").click()
     wait(browser, "the experiment running", lambda: daemon.summary()["status"] == "running")
     wait(browser, "the page to show it", lambda: text(browser, "exp-status") == "running")
+
+
+def test_without_the_token_the_page_shows_but_changes_nothing(node, browser):
+    daemon, url = node
+    keep_running(daemon)
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(url.split("?")[0])  # loopback: reads need no token, writes do
+    wait(browser, "the experiment", lambda: text(browser, "exp-status") == "running")
+    browser.find_element("id", "stop").click()
+    wait(
+        browser,
+        "the refusal",
+        lambda: "stop: this dashboard needs its token" in text(browser, "notice"),
+    )
+    assert daemon.summary()["status"] == "running"
+    browser.get(url)  # the link with the token again, for what follows
+    wait(browser, "the page", lambda: text(browser, "exp-status") == "running")
 
 
 def schedule(driver: Any, options: str, command: str) -> str:

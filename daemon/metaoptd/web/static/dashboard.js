@@ -12,6 +12,7 @@ const COLORS = ["#2463eb", "#d92d20", "#17803d", "#b54708", "#7a5af8", "#0e9384"
 const state = {
   token: "", writable: false, digest: null, chosen: null, experiments: [],
   sort: "created", status: "", offset: 0, limit: 50, importanceFor: null,
+  opened: new Set(),  // trials whose stderr tail is shown
 };
 
 // ---- talking to the node ---------------------------------------------------------------------
@@ -46,7 +47,11 @@ async function api(path, body) {
   return data;
 }
 
-function notice(text) {
+let heldUntil = 0;  // an action's error stays a while; a poll that answers clears the rest
+
+function notice(text, hold) {
+  if (!text && Date.now() < heldUntil) return;
+  if (hold) heldUntil = Date.now() + 10000;
   const box = document.getElementById("notice");
   box.textContent = text || "";
   box.hidden = !text;
@@ -372,7 +377,15 @@ function drawTrials(page, space) {
   document.querySelector("#trials tbody").replaceChildren(...page.trials.map((t) => {
     const tail = t.stderr_tail.trim();
     const last = tail.split("\n").pop();
-    const stderr = tail ? el("details", {}, el("summary", {}, last.slice(0, 80)), el("pre", {}, tail)) : "";
+    let stderr = "";
+    if (tail) {  // open stays open across redraws
+      stderr = el("details", {}, el("summary", {}, last.slice(0, 80)), el("pre", {}, tail));
+      stderr.open = state.opened.has(t.id);
+      stderr.addEventListener("toggle", () => {
+        if (stderr.open) state.opened.add(t.id);
+        else state.opened.delete(t.id);
+      });
+    }
     return el("tr", { "data-trial": t.id, "data-status": t.status },
       el("td", {}, t.id), el("td", {}, status(t.status)), el("td", {}, fmt(t.objective)),
       el("td", {}, t.steps), el("td", {}, t.node), el("td", {}, t.gpu ?? "–"),
@@ -484,7 +497,7 @@ async function act(verb) {
     await api(`/api/experiments/${encodeURIComponent(state.chosen)}/${verb}`, {});
     state.digest = null;  // redraw now, not at the next change
   } catch (error) {
-    notice(error.message);
+    notice(`${verb}: ${error.message}`, true);
   }
 }
 
