@@ -1000,6 +1000,8 @@ class Daemon:
     def _op_resume(self, name: str, max_trials: int | None = None) -> dict[str, Any]:
         exp = self._experiment(name)
         if max_trials is not None:
+            if not isinstance(max_trials, int) or isinstance(max_trials, bool):
+                raise ControlError(f"--max-trials {max_trials!r}: expected a whole number")
             if max_trials < 1:
                 raise ControlError("--max-trials must be at least 1")
             exp = dataclasses.replace(exp, max_trials=max_trials)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from metaopt._history import History
@@ -49,6 +50,7 @@ __all__ = [
     "plot",
     "same_script",
     "samples",
+    "script_of",
     "trend",
 ]
 
@@ -101,8 +103,16 @@ def draw(kind: str, group: list[History], path: Path, top: int = 10) -> Path:
 
 def same_script(own: History, every: list[History]) -> list[History]:
     """``own`` first, then the other experiments that run the same script."""
-    script = own.experiment.command[:1]
-    return [own, *(h for h in every if h.name != own.name and h.experiment.command[:1] == script)]
+    script = script_of(own.experiment.command)
+    others = (h for h in every if h.name != own.name and script_of(h.experiment.command) == script)
+    return [own, *others]
+
+
+def script_of(command: Sequence[str]) -> str:
+    """The script an experiment runs: past the interpreter, for ``python train.py ...``."""
+    if len(command) > 1 and Path(command[0]).name.startswith("python"):
+        return command[1]
+    return command[0] if command else ""
 
 
 def _page(title: str, svg: str) -> str:

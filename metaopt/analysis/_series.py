@@ -31,9 +31,10 @@ class Point:
 
 
 def by_end(history: History) -> list[tuple[Trial, float]]:
-    """Completed trials with their objective value, in the order they ended: the order of
-    ``best_so_far`` and ``samples``; pass it to both to sort once."""
-    scored = ranked_trials(history.experiment, history.trials)
+    """Completed trials with a finite objective value (a diverged one that reported inf has
+    no place on an axis), in the order they ended: the order of ``best_so_far`` and
+    ``samples``; pass it to both to sort once."""
+    scored = [tv for tv in ranked_trials(history.experiment, history.trials) if _finite(tv[1])]
     scored.sort(key=lambda tv: (tv[0].ended or math.inf, tv[0].id))
     return scored
 

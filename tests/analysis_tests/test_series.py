@@ -8,6 +8,8 @@ from metaopt._history import History
 from metaopt.analysis import curves
 from metaopt.analysis import failure_signature
 from metaopt.analysis import importance
+from metaopt.analysis import same_script
+from metaopt.analysis import script_of
 from metaopt.analysis._importance import MAX_ROWS
 from metaopt.records import Experiment
 from metaopt.records import Trial
@@ -64,3 +66,16 @@ def test_importance_past_its_row_limit_fits_a_sample_and_still_finds_the_paramet
     assert list(shares) == ["x", "noise"]
     assert shares["x"] > 0.9
     assert importance(History(exp, trials[::-1])) == shares  # the same trials, the same answer
+
+
+def test_the_leaderboard_groups_experiments_by_script_not_by_interpreter():
+    def named(name: str, *command: str) -> History:
+        return History(Experiment(name, command, "/", {"x": "uniform(0, 1)"}), [])
+
+    own = named("a", "/usr/bin/python3", "/p/train.py", "--x~uniform(0, 1)")
+    again = named("b", "/usr/bin/python3", "/p/train.py", "--x~uniform(0, 2)")
+    other = named("c", "/usr/bin/python3", "/p/eval.py", "--x~uniform(0, 1)")
+    binary = named("d", "/p/train.sh", "--x~uniform(0, 1)")
+    grouped = same_script(own, [own, again, other, binary])
+    assert [h.name for h in grouped] == ["a", "b"]
+    assert script_of(("/p/train.sh", "--x~uniform(0, 1)")) == "/p/train.sh"

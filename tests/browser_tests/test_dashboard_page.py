@@ -256,6 +256,17 @@ def test_the_form_refuses_as_the_cli_does_then_schedules(node, browser, screensh
     wait(browser, "its row done", lambda: browser.find_element("css selector", row).text == "done")
     assert metaopt(daemon.data_dir, "status").returncode == 0
 
+    def ranked_experiments() -> set[str]:
+        cells = browser.find_elements("css selector", "#plot-leaderboard tbody td:nth-child(2)")
+        return {c.text for c in cells}
+
+    # both searches of mixed.py share one leaderboard, with the trend of their best values
+    wait(browser, "the trend of both", lambda: plotted(browser, "plot-leaderboard") == 2)
+    assert ranked_experiments() <= {"exp", "formexp"}
+    assert len(browser.find_elements("css selector", "#plot-leaderboard tbody tr")) == 10
+    leaderboard = browser.find_element("id", "plot-leaderboard")
+    leaderboard.screenshot(str(screenshots / "leaderboard.png"))
+
 
 def test_the_store_alone_shows_read_only(node, browser, screenshots):
     daemon, _ = node

@@ -4,6 +4,7 @@ each, the OpenAPI document, the token beyond loopback, cross-site requests, malf
 from __future__ import annotations
 
 import json
+import math
 import socket
 import stat
 import urllib.error
@@ -11,6 +12,12 @@ import urllib.request
 
 import pytest
 
+from metaopt._history import History
+from metaopt.records import Experiment
+from metaopt.records import Trial
+from metaopt.records import TrialStatus
+from metaoptd.web.charts import leaderboard
+from metaoptd.web.charts import series
 from metaoptd.web.openapi import DOCUMENT
 from tests.helpers import SCRIPTS
 from tests.helpers import metaopt
@@ -90,6 +97,10 @@ def test_experiments_and_their_trials_page_by_page(served):
     )
     _, none = get(base, "/api/experiments/exp/trials?status=failed")
     assert (none["total"], none["trials"]) == (0, [])
+    _, board = get(base, "/api/experiments/exp/leaderboard?top=3")
+    assert board["experiments"] == ["exp"]
+    assert [e["value"] for e in board["top"]] == values[:3]  # the best three, best first
+    assert board["trend"] == [{"experiment": "exp", "best": exp["best_value"]}]
 
 
 @pytest.mark.parametrize(
@@ -281,6 +292,10 @@ def test_stop_and_resume_from_the_api(start_daemon):
     status, body = post(base, "/api/experiments/long/resume", {"max_trials": 0}, token)
     assert status == 400
     assert "--max-trials must be at least 1" in body["error"]
+    for wrong in ("", "5", 2.5, True):
+        status, body = post(base, "/api/experiments/long/resume", {"max_trials": wrong}, token)
+        assert status == 400, wrong
+        assert "expected a whole number" in body["error"]
 
 
 def test_trials_without_a_value_sort_last_best_first_or_worst_first(start_daemon):
@@ -297,3 +312,24 @@ def test_trials_without_a_value_sort_last_best_first_or_worst_first(start_daemon
         assert 0 < len(values) - len(scored)  # lr > 0.01 fails: some have no value
         assert values[: len(scored)] == sorted(scored, reverse=sort.startswith("-"))
         assert page["trials"][-1]["status"] == "failed"
+
+
+def test_a_trial_that_reported_inf_leaves_the_plots_drawable():
+    exp = Experiment("e", ("/usr/bin/python3", "/p/train.py"), "/", {"x": "uniform(0, 1)"})
+    trials = [
+        Trial(
+            f"t{i}",
+            "e",
+            {"x": x},
+            status=TrialStatus.COMPLETED,
+            ended=1000.0 + i,
+            curve=((0, {"loss": v}),),
+        )
+        for i, (x, v) in enumerate([(0.1, 0.5), (0.2, math.inf), (0.3, 0.25), (0.4, -math.inf)])
+    ]
+    history = History(exp, trials)
+    drawn = json.loads(json.dumps(series(history), allow_nan=False))
+    assert drawn["samples"]["trial_ids"] == ["t0", "t2"]
+    assert drawn["history"]["best"] == [0.5, 0.25]
+    board = json.loads(json.dumps(leaderboard([history], 10), allow_nan=False))
+    assert [e["id"] for e in board["top"]] == ["t2", "t0"]

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from metaopt._history import History
 from metaopt.analysis import importance
+from metaopt.analysis import same_script
 from metaopt.errors import MetaoptError
 from metaopt.records import HistoryView
 from metaopt.records import Trial
@@ -28,12 +29,14 @@ from metaopt.records import objective_name
 from metaopt.records import summarize_in
 from metaopt.records import unknown_experiment
 from metaoptd.web import openapi
+from metaoptd.web.charts import leaderboard
 from metaoptd.web.charts import series
 from metaoptd.web.http import HttpError
 from metaoptd.web.http import Request
 from metaoptd.web.http import Response
 from metaoptd.web.http import json_response
 from metaoptd.web.openapi import MAX_LIMIT
+from metaoptd.web.openapi import MAX_TOP
 from metaoptd.web.openapi import SORTS
 from metaoptd.web.pages import Pages
 
@@ -63,7 +66,7 @@ class Api:
         self.source = source  # what the view is read from, as the page names it
         self.pages = Pages()
         self._importance: dict[str, tuple[int, asyncio.Future[dict[str, Any]]]] = {}
-        self._series: dict[str, tuple[str, Response]] = {}  # name -> (view digest, answer)
+        self._kept_answers: dict[tuple[object, ...], tuple[str, Response]] = {}  # (digest, answer)
 
     async def handle(self, request: Request) -> Response:
         self._authorize(request)
@@ -90,7 +93,11 @@ class Api:
         if len(route) == 3 and route[0] == "experiments" and route[2] == "trials":
             return json_response(self.trials(route[1], request.query))
         if len(route) == 3 and route[0] == "experiments" and route[2] == "series":
-            return self.series(route[1])
+            name = route[1]
+            return self._kept(("series", name), lambda: series(self._history(name)))
+        if len(route) == 3 and route[0] == "experiments" and route[2] == "leaderboard":
+            name, top = route[1], _integer(request.query, "top", 10, 1, MAX_TOP)
+            return self._kept(("leaderboard", name, top), lambda: self.leaderboard(name, top))
         if len(route) == 3 and route[0] == "experiments" and route[2] == "importance":
             return json_response(await self.importance(route[1]))
         raise HttpError(404, f"no such endpoint: {request.path} (see /api/openapi.json)")
@@ -185,13 +192,20 @@ class Api:
             row["trials"] = running.get(str(row["node"]), [])
         return rows
 
-    def series(self, name: str) -> Response:
-        """The plots' numbers, computed once per change of the view: every open page polls."""
+    def leaderboard(self, name: str, top: int) -> dict[str, Any]:
+        """The best trials over every experiment of ``name``'s script, and each one's best."""
+        own = self._history(name)
+        view = self.view()
+        every = [History(e, view.trials(e.name)) for e in view.experiments()]
+        return leaderboard(same_script(own, every), top)
+
+    def _kept(self, key: tuple[object, ...], compute: Callable[[], Any]) -> Response:
+        """An answer computed once per change of the view: every open page polls."""
         digest = self.view().digest()
-        cached = self._series.get(name)
-        if cached is None or cached[0] != digest:
-            cached = self._series[name] = (digest, json_response(series(self._history(name))))
-        return cached[1]
+        kept = self._kept_answers.get(key)
+        if kept is None or kept[0] != digest:
+            kept = self._kept_answers[key] = (digest, json_response(compute()))
+        return kept[1]
 
     async def importance(self, name: str) -> dict[str, Any]:
         """Forest permutation importance, fitted off the loop once per count of ended trials:

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from metaopt._history import History
 from metaopt.analysis._series import by_end
 from metaopt.analysis._series import curves
 from metaopt.analysis._series import failures
+from metaopt.analysis._series import leaderboard as top_trials
 from metaopt.analysis._series import log_scaled
 from metaopt.analysis._series import running_best
 from metaopt.analysis._series import samples
+from metaopt.analysis._series import trend
 
 TOP_CURVES = 10
 EXAMPLES = 20  # trial ids listed per failure group
@@ -53,5 +57,23 @@ def series(history: History) -> dict[str, Any]:
                 "example": g.example,
             }
             for g in failures(history)
+        ],
+    }
+
+
+def leaderboard(group: Sequence[History], top: int) -> dict[str, Any]:
+    """``group``: one experiment first, then the others of its script (``same_script``)."""
+    return {
+        "experiments": [h.name for h in group],
+        "maximize": group[0].experiment.maximize,
+        "top": [
+            {"experiment": e.experiment, "id": e.trial_id, "value": e.value, "params": e.params}
+            for e in top_trials(group, top)
+            if math.isfinite(e.value)  # JSON has no inf: a diverged trial is not shown
+        ],
+        "trend": [
+            {"experiment": name, "best": best}
+            for name, best in trend(group)
+            if math.isfinite(best)
         ],
     }

@@ -8,6 +8,7 @@ from metaopt import __version__
 
 SORTS = ("created", "-created", "objective", "-objective", "steps", "-steps")
 MAX_LIMIT = 1000  # trials in one page
+MAX_TOP = 100  # trials on a leaderboard
 
 _ERROR = {
     "description": "what is wrong, in the words the CLI uses",
@@ -318,6 +319,60 @@ DOCUMENT: dict[str, Any] = {
                 "summary": "the numbers behind the plots (as `metaopt plot` draws them)",
                 "parameters": [_NAME],
                 "responses": {"200": _json(_SERIES, "the series"), "404": _ERROR, **_AUTH},
+            }
+        },
+        "/api/experiments/{name}/leaderboard": {
+            "get": {
+                "summary": "the best trials over every experiment of the same script, and the "
+                "best value of each experiment, oldest first",
+                "parameters": [
+                    _NAME,
+                    {
+                        "name": "top",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["experiments", "maximize", "top", "trend"],
+                            "properties": {
+                                "experiments": {"type": "array", "items": {"type": "string"}},
+                                "maximize": {"type": "boolean"},
+                                "top": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["experiment", "id", "value", "params"],
+                                        "properties": {
+                                            "experiment": {"type": "string"},
+                                            "id": {"type": "string"},
+                                            "value": {"type": "number"},
+                                            "params": {"type": "object"},
+                                        },
+                                    },
+                                },
+                                "trend": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["experiment", "best"],
+                                        "properties": {
+                                            "experiment": {"type": "string"},
+                                            "best": {"type": "number"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                        "best first; the experiments of the script, this one first",
+                    ),
+                    "400": _ERROR,
+                    "404": _ERROR,
+                    **_AUTH,
+                },
             }
         },
         "/api/experiments/{name}/importance": {

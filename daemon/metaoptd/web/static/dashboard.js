@@ -302,6 +302,29 @@ function plotFailures(target, data) {
     el("pre", {}, g.example))));
 }
 
+function plotLeaderboard(target, board) {
+  if (!board.top.length) return empty(target, "No completed trial yet.");
+  const params = [...new Set(board.top.flatMap((e) => Object.keys(e.params)))];
+  const table = el("table", {},
+    el("thead", {}, el("tr", {}, ...["#", "experiment", "trial", "value", ...params].map((h) => el("th", {}, h)))),
+    el("tbody", {}, ...board.top.map((e, i) => el("tr", {},
+      el("td", {}, i + 1), el("td", {}, e.experiment), el("td", {}, e.id), el("td", {}, fmt(e.value)),
+      ...params.map((p) => el("td", {}, fmt(e.params[p])))))));
+  const parts = [table];
+  if (board.trend.length > 1) {  // is the search getting better, experiment after experiment?
+    const root = frame(460, 180);
+    const box = [56, 14, 450, 150];
+    const x = scale([1, board.trend.length], box[0], box[2], false, true);
+    const y = scale(board.trend.map((t) => t.best), box[3], box[1], false);
+    axes(root, x, y, box, "experiments, oldest first", "best");
+    const d = board.trend.map((t, i) => `${i ? "L" : "M"}${x(i + 1).toFixed(1)},${y(t.best).toFixed(1)}`);
+    root.append(svg("path", { d: d.join(""), fill: "none", stroke: "#2463eb", "stroke-width": 1.6 }));
+    dots(root, board.trend.map((t, i) => [x(i + 1), y(t.best)]), "#2463eb", 3);
+    parts.push(root);
+  }
+  target.replaceChildren(...parts);
+}
+
 // ---- the views ----------------------------------------------------------------------------
 
 function drawExperiments() {
@@ -423,6 +446,7 @@ async function refreshChosen() {
   let exp = state.experiments.find((e) => e.name === name);
   if (!exp) exp = await api(path);  // scheduled after the list was read
   const data = await api(path + "/series");
+  const board = await api(path + "/leaderboard?top=10");
   if (ticket !== drawing) return;  // a newer refresh, or another experiment, came meanwhile
   current = exp;
   drawExperiment(exp);
@@ -432,6 +456,7 @@ async function refreshChosen() {
   plotParallel(document.querySelector("#plot-parallel .plot"), data);
   plotSlice(document.querySelector("#plot-slice .plot"), data);
   plotFailures(document.querySelector("#plot-failures .plot"), data);
+  plotLeaderboard(document.querySelector("#plot-leaderboard .plot"), board);
   const ended = data.samples.objective.length;
   if (state.importanceFor !== `${name}:${ended}`) {  // a forest fit: only when trials ended
     state.importanceFor = `${name}:${ended}`;
