@@ -151,6 +151,7 @@ def bench_metaopt(tmp: Path, n: int, repeat: int) -> dict[str, Any]:
             "/api/experiments",
             "/api/members",
             exp + "/series",
+            exp + "/leaderboard?top=10",
             exp + "/trials?offset=0&limit=50&sort=created",
         ]
         start = time.perf_counter()

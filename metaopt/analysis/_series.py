@@ -7,14 +7,15 @@ an HTML page and the dashboard's JSON all show the same thing.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
 import re
+from collections.abc import Iterator
 from collections.abc import Sequence
 
 from metaopt._history import History
 from metaopt.records import Trial
 from metaopt.records import TrialStatus
-from metaopt.records import ranked_trials
 from metaopt.space import parse_prior
 
 _FAILED = (TrialStatus.FAILED, TrialStatus.BROKEN)
@@ -34,7 +35,7 @@ def by_end(history: History) -> list[tuple[Trial, float]]:
     """Completed trials with a finite objective value (a diverged one that reported inf has
     no place on an axis), in the order they ended: the order of ``best_so_far`` and
     ``samples``; pass it to both to sort once."""
-    scored = [tv for tv in ranked_trials(history.experiment, history.trials) if _finite(tv[1])]
+    scored = list(_completed(history))
     scored.sort(key=lambda tv: (tv[0].ended or math.inf, tv[0].id))
     return scored
 
@@ -186,22 +187,29 @@ def leaderboard(histories: Sequence[History], top: int = 10) -> list[Entry]:
     if not histories:
         return []
     sign = -1.0 if histories[0].experiment.maximize else 1.0
-    entries = [
-        Entry(h.name, t.id, v, dict(t.params))
-        for h in histories
-        for t, v in ranked_trials(h.experiment, h.trials)
-    ]
-    return sorted(entries, key=lambda e: (sign * e.value, e.experiment, e.trial_id))[:top]
+    scored = ((sign * v, h.name, t.id, v, t) for h in histories for t, v in _completed(h))
+    best = heapq.nsmallest(top, scored, key=lambda row: row[:3])
+    return [Entry(name, trial_id, v, dict(t.params)) for _, name, trial_id, v, t in best]
 
 
 def trend(histories: Sequence[History]) -> list[tuple[str, float]]:
     """Each experiment's best value, oldest experiment first: is the search getting better?"""
     out = []
     for h in sorted(histories, key=lambda h: (h.experiment.created, h.name)):
-        ranked = ranked_trials(h.experiment, h.trials)
-        if ranked:
-            out.append((h.name, ranked[0][1]))
+        values = [v for _, v in _completed(h)]
+        if values:
+            out.append((h.name, max(values) if h.experiment.maximize else min(values)))
     return out
+
+
+def _completed(history: History) -> Iterator[tuple[Trial, float]]:
+    """Completed trials with a finite objective value, in no particular order."""
+    metric = history.objective
+    for trial in history.trials:
+        if trial.status == TrialStatus.COMPLETED:
+            value = trial.objective(metric)
+            if value is not None and math.isfinite(value):
+                yield trial, value
 
 
 def _best_step(trial: Trial, metric: str, sign: float) -> float | None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,11 +68,6 @@ def leaderboard(group: Sequence[History], top: int) -> dict[str, Any]:
         "top": [
             {"experiment": e.experiment, "id": e.trial_id, "value": e.value, "params": e.params}
             for e in top_trials(group, top)
-            if math.isfinite(e.value)  # JSON has no inf: a diverged trial is not shown
         ],
-        "trend": [
-            {"experiment": name, "best": best}
-            for name, best in trend(group)
-            if math.isfinite(best)
-        ],
+        "trend": [{"experiment": name, "best": best} for name, best in trend(group)],
     }
